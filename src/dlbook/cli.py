@@ -1,0 +1,131 @@
+"""The `dlbook` command: doctor, data, fetch, run, site."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def doctor() -> int:
+    """Print versions, device, threads, the data cache and what is cached or missing."""
+    import torch
+    import torchvision
+
+    from . import data
+    from .env import is_quick, pick_device
+
+    print(f"python       {platform.python_version()} ({sys.executable})")
+    print(f"torch        {torch.__version__}   torchvision {torchvision.__version__}")
+    device = pick_device()
+    extra = ""
+    if device.type == "cuda":
+        extra = f" ({torch.cuda.get_device_name(0)}, CUDA {torch.version.cuda})"
+    print(f"device       {device}{extra}")
+    print(f"cpu threads  {torch.get_num_threads()} of {os.cpu_count()} cores")
+    print(f"tier         {'quick' if is_quick() else 'full'} (DLBOOK_QUICK="
+          f"{os.environ.get('DLBOOK_QUICK', 'unset')})")
+    root = data.cache_root()
+    print(f"data cache   {root}" + ("" if os.access(root if root.exists() else root.parent, os.W_OK)
+                                     else "  (NOT writable: set DLBOOK_DATA)"))
+    shared = data.shared_roots()
+    print(f"shared data  {os.pathsep.join(map(str, shared)) if shared else '(none; DLBOOK_SHARED_DATA)'}")
+    missing = 0
+    for name in data.REGISTRY:
+        states = data.status(name)
+        ok = all(s in ("cached", "shared") for s in states.values())
+        missing += not ok
+        detail = ", ".join(f"{f}: {s}" for f, s in states.items() if s not in ("cached", "shared"))
+        print(f"  {name:<10} {'ready' if ok else 'missing'}" + (f"  ({detail})" if detail else ""))
+    hub = Path(torch.hub.get_dir()) / "checkpoints"
+    weights = sorted(p.name for p in hub.glob("*.pth")) if hub.is_dir() else []
+    print(f"weights      {hub}: " + (", ".join(weights) if weights else "none cached"))
+    if missing:
+        print(f"\n{missing} data set(s) missing: the full tier downloads them on first use "
+              "(or `dlbook fetch NAME`); the quick tier (DLBOOK_QUICK=1) needs none.")
+    return 0
+
+
+def _fetch(names: list[str]) -> int:
+    from . import data
+
+    for name in names or list(data.REGISTRY):
+        for fname, path in data.fetch(name).items():
+            print(f"{name}: {fname} -> {path}")
+    return 0
+
+
+def _list() -> int:
+    from . import data
+
+    for info in data.REGISTRY.values():
+        size = sum(r.size or 0 for r in info.files) / 1e6
+        print(f"{info.name:<10} {size:8.1f} MB  {info.description}\n"
+              f"{'':10} licence: {info.licence}\n{'':10} quick tier: {info.stand_in}")
+    return 0
+
+
+def _run(args) -> int:
+    from .run import project_root, run_many, toc_notebooks, write_report
+
+    root = project_root()
+    notebooks = [Path(p).resolve().relative_to(root) for p in args.notebooks] or toc_notebooks(root)
+    out = (root / args.out) if not Path(args.out).is_absolute() else Path(args.out)
+    quick = not args.full
+    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs)
+    write_report(results, out / "report.json")
+    width = max(len(str(nb)) for nb in notebooks)
+    for nb, r in zip(notebooks, results):
+        state = "ok" if r.ok else "FAILED"
+        print(f"{str(nb):<{width}}  {r.seconds:6.1f} s  {state}")
+        for p in ([r.error] if r.error else []) + r.problems:
+            print(f"    {p.splitlines()[0] if p else p}")
+    print(f"total {sum(r.seconds for r in results):.1f} s of notebook time "
+          f"({'quick' if quick else 'full'} tier); report in {out / 'report.json'}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _site(args) -> int:
+    from .run import build_site, project_root
+
+    root = project_root()
+    html = build_site(root, root / args.executed, strict=not args.lenient)
+    print(f"website built: {html / 'index.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `dlbook` command."""
+    parser = argparse.ArgumentParser(prog="dlbook", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="versions, device, data cache, what is missing")
+    sub.add_parser("data", help="list the data registry")
+    p_fetch = sub.add_parser("fetch", help="download data sets into the cache (all if none named)")
+    p_fetch.add_argument("names", nargs="*")
+    p_run = sub.add_parser("run", help="execute notebooks headless and check their claims")
+    p_run.add_argument("notebooks", nargs="*", help="default: every notebook in _toc.yml")
+    p_run.add_argument("--full", action="store_true", help="full tier (default: quick)")
+    p_run.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
+    p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
+    p_site = sub.add_parser("site", help="build the website from executed notebooks")
+    p_site.add_argument("--executed", default="_build/executed")
+    p_site.add_argument("--lenient", action="store_true", help="do not treat warnings as errors")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "doctor":
+            return doctor()
+        if args.command == "data":
+            return _list()
+        if args.command == "fetch":
+            return _fetch(args.names)
+        if args.command == "run":
+            return _run(args)
+        return _site(args)
+    except (KeyError, FileNotFoundError, RuntimeError) as exc:
+        print(f"dlbook {args.command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

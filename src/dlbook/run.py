@@ -1,0 +1,187 @@
+"""Execute notebooks headless (papermill) in a chosen tier, check their claims, build the website.
+
+Used by the test suite, by `dlbook run` and by `make book`, so all three execute notebooks the same way.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from .record import RECORD_FILE_ENV, read_records
+
+DEFAULT_BUDGET = 60.0  # seconds of wall time per notebook in the quick tier
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The checkout's root: the nearest folder upwards holding _toc.yml."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise FileNotFoundError(f"no _toc.yml in {here} or above: run this inside the book's checkout.")
+
+
+def toc_files(root: Path) -> list[str]:
+    """Every `file:` entry of _toc.yml, in order, without extension."""
+    text = (root / "_toc.yml").read_text(encoding="utf-8")
+    return [m.group(1).strip().strip("'\"") for m in
+            re.finditer(r"^\s*-?\s*(?:file|root):\s*(\S+)", text, re.M)]
+
+
+def toc_notebooks(root: Path) -> list[Path]:
+    """The notebooks listed in _toc.yml, as paths relative to the root."""
+    return [Path(f).with_suffix(".ipynb") for f in toc_files(root) if f.startswith("notebooks/")]
+
+
+def notebook_spec(path: Path) -> dict:
+    """A notebook's `dlbook` metadata: its claims and its time budget."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    return nb.get("metadata", {}).get("dlbook", {})
+
+
+def check_claims(claims: dict, records: dict) -> list[str]:
+    """Compare recorded numbers with declared claims; return one message per broken claim."""
+    problems = []
+    for name, rule in claims.items():
+        if name not in records:
+            problems.append(f"{name}: never recorded")
+            continue
+        value = records[name]
+        if "equals" in rule:
+            want, tol = rule["equals"], rule.get("tol", 0)
+            ok = value == want if tol == 0 else abs(float(value) - float(want)) <= tol
+            if not ok:
+                problems.append(f"{name} = {value!r}, expected {want!r}" + (f" ± {tol}" if tol else ""))
+        if "min" in rule and not float(value) >= rule["min"]:
+            problems.append(f"{name} = {value!r}, expected >= {rule['min']}")
+        if "max" in rule and not float(value) <= rule["max"]:
+            problems.append(f"{name} = {value!r}, expected <= {rule['max']}")
+    for name, value in records.items():
+        if name.startswith("check_") and value is not True:
+            problems.append(f"self-check {name[6:]} failed on its own solution")
+    return problems
+
+
+@dataclass
+class RunResult:
+    """What executing one notebook gave: where, how long, the numbers, the broken claims."""
+
+    notebook: str
+    output: Path
+    seconds: float
+    records: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    budget: float = DEFAULT_BUDGET
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+
+def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1,
+            timeout: int = 900) -> RunResult:
+    """Run one notebook top to bottom in a fresh kernel; record its numbers and check its claims."""
+    import papermill as pm
+
+    src, dst = Path(src).resolve(), Path(dst).resolve()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    spec = notebook_spec(src)
+    with tempfile.TemporaryDirectory() as tmp:
+        record_file = Path(tmp) / "records.jsonl"
+        env = {RECORD_FILE_ENV: str(record_file), "DLBOOK_PROGRESS": "0",
+               "DLBOOK_QUICK": "1" if quick else "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        if threads:
+            env["DLBOOK_THREADS"] = str(threads)
+            env["OMP_NUM_THREADS"] = str(threads)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        start = time.perf_counter()
+        error = None
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters={"QUICK": quick},
+                                kernel_name="python3", cwd=str(src.parent), progress_bar=False,
+                                execution_timeout=timeout, report_mode=False)
+        except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        seconds = time.perf_counter() - start
+        records = read_records(record_file)
+    claims = spec.get("claims", {}) if quick else spec.get("full_claims", {})
+    problems = [] if error else check_claims(claims, records)
+    return RunResult(str(src), dst, seconds, records, problems, error,
+                     float(spec.get("budget_seconds", DEFAULT_BUDGET)))
+
+
+def _execute_one(args) -> RunResult:
+    src, dst, quick, threads = args
+    return execute(src, dst, quick=quick, threads=threads)
+
+
+def run_many(root: Path, notebooks: list[Path], out_dir: Path, *, quick: bool = True,
+             jobs: int = 1) -> list[RunResult]:
+    """Execute notebooks (in parallel processes when jobs > 1), one CPU thread each when parallel."""
+    threads = 1 if jobs > 1 else None
+    work = [(root / nb, out_dir / nb, quick, threads) for nb in notebooks]
+    if jobs <= 1:
+        return [_execute_one(w) for w in work]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(_execute_one, work))
+
+
+def write_report(results: list[RunResult], path: Path) -> None:
+    """Save durations and records of a run as JSON (read by the README's timing table and CI logs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"notebook": r.notebook, "seconds": round(r.seconds, 2), "budget": r.budget,
+             "ok": r.ok, "problems": r.problems, "error": r.error, "records": r.records}
+            for r in results]
+    path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+def stage_site(root: Path, executed: Path, stage: Path) -> Path:
+    """Lay out the book's sources with the executed notebooks in place of the stored ones."""
+    missing = [nb for nb in toc_notebooks(root) if not (executed / nb).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} notebooks have not been executed into {executed} "
+                                f"(first: {missing[0]}); run `dlbook run` (or `make book`) first.")
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "book", "references.bib"):
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, stage / name)
+        elif src.is_file():
+            shutil.copy2(src, stage / name)
+    shutil.copytree(executed / "notebooks", stage / "notebooks")
+    return stage
+
+
+def build_site(root: Path, executed: Path, *, strict: bool = True) -> Path:
+    """Build the website into <root>/_build/html from executed notebooks; return that folder."""
+    stage = stage_site(root, executed, root / "_build" / "site_src")
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(stage),
+           "--path-output", str(root)]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed ({proc.returncode}):\n"
+                           f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+    return root / "_build" / "html"

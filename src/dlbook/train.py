@@ -1,0 +1,232 @@
+"""Training plumbing: in-memory batching, `fit`, `evaluate`, accuracy and a history of epochs.
+
+The raw loop is taught inline in chapter 3 (`04_linear_regression`, `10_mnist_mlp`); this is the same loop,
+written once, with a progress bar, device moves in one place and no per-batch host synchronisation.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+class TensorBatches:
+    """Mini-batches of in-memory tensors (X, y), moved to `device` once and shuffled by index."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int = 64, *,
+                 shuffle: bool = False, device: torch.device | str | None = None,
+                 generator: torch.Generator | None = None, drop_last: bool = False,
+                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None):
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must match.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, not {batch_size}.")
+        device = torch.device(device) if device is not None else X.device
+        self.X, self.y = X.to(device), y.to(device)
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.generator, self.transform = generator, transform
+
+    def __len__(self) -> int:
+        n = len(self.X) / self.batch_size
+        return math.floor(n) if self.drop_last else math.ceil(n)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.X)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.X.device)
+        else:
+            order = None
+        for i in range(len(self)):
+            sl = slice(i * self.batch_size, min((i + 1) * self.batch_size, n))
+            xb, yb = (self.X[order[sl]], self.y[order[sl]]) if order is not None else (
+                self.X[sl], self.y[sl])
+            yield (self.transform(xb) if self.transform else xb), yb
+
+
+def as_batches(data, batch_size: int, shuffle: bool, device, generator=None) -> Iterable[Batch]:
+    """Accept a (X, y) pair, a TensorBatches or any iterable of (X, y) batches (e.g. a DataLoader)."""
+    if isinstance(data, tuple) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
+        return TensorBatches(*data, batch_size=batch_size, shuffle=shuffle, device=device,
+                             generator=generator)
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        raise TypeError("data must be a pair of tensors (X, y), a TensorBatches or a DataLoader; "
+                        "got a pair that is not two tensors.")
+    return data
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows whose arg-max (or, for one logit, sign) matches y; a 0-d tensor, no sync."""
+    if logits.ndim == 1 or logits.shape[-1] == 1:
+        pred = (logits.reshape(-1) > 0).to(y.dtype)
+        return (pred == y.reshape(-1)).float().mean()
+    return (logits.argmax(dim=-1) == y).float().mean()
+
+
+class History:
+    """One row per epoch (dicts of floats); index by key for a column, `rows` for the table."""
+
+    def __init__(self):
+        self.rows: list[dict[str, float]] = []
+
+    def append(self, **row: float) -> None:
+        """Add an epoch's numbers."""
+        self.rows.append(row)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if not self.rows or key not in self.rows[-1]:
+            have = sorted(self.rows[-1]) if self.rows else []
+            raise KeyError(f"history has no column {key!r}; it has {have}.")
+        return [r[key] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def last(self) -> dict[str, float]:
+        """The last epoch's row."""
+        return self.rows[-1]
+
+    def to_frame(self):
+        """The history as a pandas DataFrame indexed by epoch."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, index=pd.RangeIndex(1, len(self.rows) + 1, name="epoch"))
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(float_format=lambda v: f"{v:.4f}")
+
+    def __repr__(self) -> str:
+        return self.to_frame().to_string(float_format=lambda v: f"{v:.4f}") if self.rows else \
+            "History(empty)"
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return os.environ.get("DLBOOK_PROGRESS", "1").strip().lower() not in {"0", "false", "no"}
+
+
+def _autocast(device: torch.device, amp: bool):
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    return nullcontext()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, loss_fn: Callable = nn.functional.cross_entropy, *,
+             batch_size: int = 512, device=None, metric: Callable | None = accuracy,
+             amp: bool = False) -> dict[str, float]:
+    """Mean loss (and metric) of `model` over `data`, in eval mode, without gradients."""
+    device = torch.device(device) if device else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss = torch.zeros((), device=device)
+    total_metric = torch.zeros((), device=device)
+    count = 0
+    for xb, yb in as_batches(data, batch_size, False, device):
+        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+        with _autocast(device, amp):
+            out = model(xb)
+        n = len(yb)
+        total_loss += loss_fn(out.float(), yb) * n
+        if metric is not None:
+            total_metric += metric(out.float(), yb) * n
+        count += n
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate got no batches: the data is empty.")
+    result = {"loss": total_loss.item() / count}  # one host sync per call
+    if metric is not None:
+        result[getattr(metric, "__name__", "metric")] = total_metric.item() / count
+    return result
+
+
+def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Optimizer,
+        loss_fn: Callable = nn.functional.cross_entropy, batch_size: int = 64, device=None,
+        scheduler=None, metric: Callable | None = accuracy, amp: bool = False,
+        generator: torch.Generator | None = None, progress: bool | None = None,
+        clip_grad: float | None = None) -> History:
+    """Train `model` for `epochs` epochs; return a History of train (and val) loss and metric.
+
+    `train`/`val` are (X, y) tensor pairs (batched in memory), TensorBatches, or DataLoaders.
+    `scheduler.step()` is called once per epoch. The progress bar can be silenced with
+    progress=False or DLBOOK_PROGRESS=0.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, not {epochs}.")
+    device = torch.device(device) if device else next(model.parameters()).device
+    model.to(device)
+    batches = as_batches(train, batch_size, True, device, generator)
+    scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
+    name = getattr(metric, "__name__", "metric") if metric is not None else None
+    history = History()
+    bar = tqdm(total=epochs * len(batches), disable=not _progress_enabled(progress),
+               unit="batch", desc="fit")
+    for epoch in range(epochs):
+        model.train()
+        start = time.perf_counter()
+        total_loss = torch.zeros((), device=device)
+        total_metric = torch.zeros((), device=device)
+        count = 0
+        for xb, yb in batches:
+            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+            with _autocast(device, amp):
+                out = model(xb)
+                loss = loss_fn(out, yb)
+            opt.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+            else:
+                loss.backward()
+            if clip_grad is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            if scaler is not None:
+                scaler.step(opt)
+                scaler.update()
+            else:
+                opt.step()
+            n = len(yb)
+            total_loss += loss.detach() * n  # stays on the device: no sync per batch
+            if metric is not None:
+                total_metric += metric(out.detach().float(), yb) * n
+            count += n
+            bar.update(1)
+        if scheduler is not None:
+            scheduler.step()
+        row = {"loss": total_loss.item() / count}
+        if metric is not None:
+            row[name] = total_metric.item() / count
+        if val is not None:
+            scores = evaluate(model, val, loss_fn, batch_size=max(batch_size, 256), device=device,
+                              metric=metric, amp=amp)
+            row.update({f"val_{k}": v for k, v in scores.items()})
+        row["seconds"] = time.perf_counter() - start
+        history.append(**row)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k != "seconds"})
+    bar.close()
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 512, device=None) -> torch.Tensor:
+    """Model outputs for X, computed in eval mode in batches, returned on the CPU."""
+    device = torch.device(device) if device else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outs = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    model.train(was_training)
+    return torch.cat(outs)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters of a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
