@@ -157,7 +157,7 @@ def read_idx(path: Path) -> np.ndarray:
     if body.size != int(np.prod(dims)):
         raise DataError(f"{path} is truncated: expected {int(np.prod(dims))} values, "
                         f"found {body.size}; delete it and fetch it again.")
-    return body.reshape(dims)
+    return body.reshape(dims).copy()  # a writable array that owns its memory
 
 
 def read_cifar10(archive: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:

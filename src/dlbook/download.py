@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .env import progress_enabled
+
 CHUNK = 1 << 20
 
 
@@ -112,9 +114,10 @@ def _stream(url: str, res: Resource, dest_dir: Path, timeout: float, progress: b
 
 
 def fetch_file(res: Resource, dest_dir: Path, *, retries: int = 3, backoff: float = 1.0,
-               timeout: float = 30.0, progress: bool = True, dataset: str = "") -> Path:
+               timeout: float = 30.0, progress: bool | None = None, dataset: str = "") -> Path:
     """Return the verified path of `res` in `dest_dir`, downloading it (with retries) if needed."""
     dest_dir = Path(dest_dir)
+    progress = progress_enabled(progress)
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / res.filename
     with _lock(dest_dir / f".{res.filename}.lock"):

@@ -52,6 +52,14 @@ def is_quick(quick: bool | None = None) -> bool:
     return bool(_env_flag("DLBOOK_QUICK"))
 
 
+def progress_enabled(progress: bool | None = None) -> bool:
+    """Whether to show progress bars: an explicit argument wins, then DLBOOK_PROGRESS (default yes)."""
+    if progress is not None:
+        return progress
+    flag = _env_flag("DLBOOK_PROGRESS")
+    return True if flag is None else flag
+
+
 def pick_device(prefer: str | None = None) -> torch.device:
     """Choose the device once: DLBOOK_DEVICE or `prefer` if given, else cuda, then mps, then cpu."""
     wanted = prefer or os.environ.get("DLBOOK_DEVICE")

@@ -62,6 +62,8 @@ def check_claims(claims: dict, records: dict) -> list[str]:
             ok = value == want if tol == 0 else abs(float(value) - float(want)) <= tol
             if not ok:
                 problems.append(f"{name} = {value!r}, expected {want!r}" + (f" ± {tol}" if tol else ""))
+        if "in" in rule and value not in rule["in"]:
+            problems.append(f"{name} = {value!r}, expected one of {rule['in']!r}")
         if "min" in rule and not float(value) >= rule["min"]:
             problems.append(f"{name} = {value!r}, expected >= {rule['min']}")
         if "max" in rule and not float(value) <= rule["max"]:
@@ -90,7 +92,7 @@ class RunResult:
 
 
 def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1,
-            timeout: int = 900) -> RunResult:
+            timeout: int = 300) -> RunResult:
     """Run one notebook top to bottom in a fresh kernel; record its numbers and check its claims."""
     import papermill as pm
 
@@ -169,7 +171,22 @@ def stage_site(root: Path, executed: Path, stage: Path) -> Path:
         elif src.is_file():
             shutil.copy2(src, stage / name)
     shutil.copytree(executed / "notebooks", stage / "notebooks")
+    for nb_path in (stage / "notebooks").rglob("*.ipynb"):
+        _hide_injected_parameters(nb_path)
     return stage
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """Keep papermill's injected parameters cell out of the page (the set-up line names the tier)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            changed = True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def build_site(root: Path, executed: Path, *, strict: bool = True) -> Path:

@@ -6,7 +6,6 @@ written once, with a progress bar, device moves in one place and no per-batch ho
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -14,6 +13,8 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from .env import progress_enabled
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -108,12 +109,6 @@ class History:
             "History(empty)"
 
 
-def _progress_enabled(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    return os.environ.get("DLBOOK_PROGRESS", "1").strip().lower() not in {"0", "false", "no"}
-
-
 def _autocast(device: torch.device, amp: bool):
     if amp and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.float16)
@@ -168,7 +163,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     name = getattr(metric, "__name__", "metric") if metric is not None else None
     history = History()
-    bar = tqdm(total=epochs * len(batches), disable=not _progress_enabled(progress),
+    bar = tqdm(total=epochs * len(batches), disable=not progress_enabled(progress),
                unit="batch", desc="fit")
     for epoch in range(epochs):
         model.train()

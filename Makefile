@@ -1,0 +1,45 @@
+# The commands the README names. `make test` and `make book` create .venv if it is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+JOBS   ?= 2
+FULL   ?=
+TIER   := $(if $(FULL),--full,)
+
+.PHONY: install browser test book lab clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Headless Chromium for the website test: installed here when we are root on Debian/Ubuntu;
+# elsewhere the site test says why it is skipped.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and CJK fonts (Debian packages) for the website test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk >/dev/null; \
+	else echo "chromium not found and cannot be installed here: the browser test will be skipped"; fi
+
+# 1) unit tests and every notebook in the quick tier (in parallel, one torch thread each);
+# 2) nbval on the executed copies, the website build and the browser check.
+test: install browser
+	$(PY) -m pytest tests/unit tests/notebooks -n $(JOBS) --dist load
+	DLBOOK_THREADS=1 DLBOOK_PROGRESS=0 $(PY) -m pytest --nbval-lax _build/executed tests/site \
+	  -n $(JOBS) --dist loadfile -p no:cacheprovider
+
+book: install
+	$(PY) -m dlbook run --jobs $(JOBS) $(TIER)
+	$(PY) -m dlbook site
+	@echo "open _build/html/index.html"
+
+lab: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lab]"
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf _build

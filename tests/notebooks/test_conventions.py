@@ -1,0 +1,122 @@
+"""Static checks of every notebook: the page shape, claims declared and recorded, stored without outputs,
+no deprecated API, cell sizes; and that _toc.yml, notebooks/, the README and CI agree."""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, notebooks
+
+NOTEBOOKS = notebooks()
+DEPRECATED = {
+    r"\bVariable\(": "Variable(...)", r"volatile\s*=": "volatile=", r"\.data\[0\]": ".data[0]",
+    r"size_average": "size_average", r"pretrained\s*=\s*True": "pretrained=True",
+    r"transforms\.Scale\b": "transforms.Scale", r"ANTIALIAS": "Image.ANTIALIAS",
+    r"\.cuda\(\)": ".cuda()", r"\.next\(\)": "iterator.next()", r"load_state_dic\(": "load_state_dic",
+    r"\.data\.(numpy|zero_|norm)\(": ".data.* (use .detach() / torch.no_grad())",
+    r"nn\.init\.(normal|uniform|xavier_normal|xavier_uniform|kaiming_normal|constant)\(":
+        "nn.init without trailing underscore",
+}
+
+
+def load(nb: Path) -> dict:
+    return json.loads((ROOT / nb).read_text(encoding="utf-8"))
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_toc_and_folder_list_the_same_notebooks():
+    on_disk = {p.relative_to(ROOT) for p in (ROOT / "notebooks").rglob("*.ipynb")
+               if ".ipynb_checkpoints" not in p.parts}
+    assert set(NOTEBOOKS) == on_disk, (
+        f"only in _toc.yml: {sorted(set(NOTEBOOKS) - on_disk)}; "
+        f"only in notebooks/: {sorted(on_disk - set(NOTEBOOKS))}")
+    assert len(NOTEBOOKS) == len(set(NOTEBOOKS)), "a notebook is listed twice in _toc.yml"
+
+
+def test_readme_commands_are_what_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in readme and "make book" in readme
+    assert re.search(r"^\s*make test\b", ci, re.M), ".ci/run must call the README's `make test`"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+class TestNotebook:
+    def test_stored_without_outputs(self, nb_path):
+        nb = load(nb_path)
+        dirty = [i for i, c in enumerate(code_cells(nb)) if c.get("outputs") or c.get("execution_count")]
+        assert not dirty, f"code cells {dirty} carry outputs: clear them before committing"
+
+    def test_one_parameters_cell_starting_with_quick(self, nb_path):
+        cells = [c for c in code_cells(load(nb_path)) if "parameters" in c["metadata"].get("tags", [])]
+        assert len(cells) == 1, "exactly one code cell must be tagged 'parameters'"
+        assert text(cells[0]).lstrip().startswith("QUICK = None")
+
+    def test_page_shape(self, nb_path):
+        nb = load(nb_path)
+        md = [text(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        assert md and md[0].startswith("# "), "the first cell is the title"
+        assert re.search(r"§\s?\d", md[0]), "the title cell names the book section (§)"
+        assert "In this notebook you will" in md[0]
+        headings = [line for m in md for line in m.splitlines() if line.startswith("## ")]
+        for want in ("## Summary", "## Exercises", "## What changed from the 2017 code"):
+            assert want in headings, f"missing heading {want!r}"
+        order = [headings.index(h) for h in ("## Summary", "## Exercises",
+                                             "## What changed from the 2017 code")]
+        assert order == sorted(order), "Summary, Exercises, What changed: in this order"
+        assert any(re.match(r"## 1\. ", h) for h in headings), "sections are numbered (## 1. ...)"
+        n_ex = len(re.findall(r"\*\*Exercise \d", "\n".join(md)))
+        assert 2 <= n_ex <= 4, f"{n_ex} exercises; the page shape asks for 2-4"
+
+    def test_install_cell_uses_the_configured_repository(self, nb_path):
+        url = re.search(r"^\s*url:\s*(\S+)", (ROOT / "_config.yml").read_text(), re.M).group(1)
+        cells = [text(c) for c in code_cells(load(nb_path)) if 'find_spec("dlbook")' in text(c)]
+        assert len(cells) == 1, "one guarded install cell for Colab/Kaggle"
+        assert url in cells[0], f"the install cell must use _config.yml's repository url {url}"
+
+    def test_claims_declared_and_recorded(self, nb_path):
+        nb = load(nb_path)
+        spec = nb["metadata"].get("dlbook", {})
+        assert spec.get("claims"), "declare the quick-tier claims in metadata.dlbook.claims"
+        source = "\n".join(text(c) for c in code_cells(nb))
+        for name in {**spec["claims"], **spec.get("full_claims", {})}:
+            assert re.search(rf"record\(\s*[\"']{name}[\"']", source), f"claim {name} is never recorded"
+        for rule in spec["claims"].values():
+            assert set(rule) <= {"min", "max", "equals", "tol", "in"}, f"unknown rule {rule}"
+
+    def test_no_deprecated_api(self, nb_path):
+        source = "\n".join(text(c) for c in code_cells(load(nb_path)))
+        found = [name for pat, name in DEPRECATED.items() if re.search(pat, source)]
+        assert not found, f"deprecated API: {found}"
+
+    def test_cell_sizes_and_line_length(self, nb_path):
+        cells = code_cells(load(nb_path))
+        sizes = sorted(len([l for l in text(c).splitlines() if l.strip()]) for c in cells)
+        p90 = sizes[min(len(sizes) - 1, int(0.9 * len(sizes)))]
+        assert statistics.median(sizes) <= 5, f"median code cell {statistics.median(sizes)} lines"
+        assert p90 <= 15 and sizes[-1] <= 45, f"p90 {p90}, max {sizes[-1]} lines"
+        long = [l for c in cells for l in text(c).splitlines() if len(l) > 88]
+        assert not long, f"{len(long)} code lines over 88 characters, e.g. {long[0]!r}"
+
+
+def test_book_map_is_current():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "update_book_map.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    text = (ROOT / "book" / "book-map.md").read_text(encoding="utf-8")
+    for nb in NOTEBOOKS:
+        assert str(nb.with_suffix("")) in text or nb.stem in text, f"{nb} is not in the book map"

@@ -1,0 +1,218 @@
+"""set-up and tier switch, record, exercise checks, the training loop, plots and the command line."""
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+import dlbook
+from dlbook import checks, env, plot
+from dlbook.record import read_records
+from dlbook.run import check_claims
+
+matplotlib.use("Agg")
+
+
+# --- set-up and the tier switch ---------------------------------------------------------------
+
+def test_tier_argument_beats_environment(monkeypatch):
+    monkeypatch.setenv("DLBOOK_QUICK", "1")
+    assert env.is_quick() is True
+    assert env.is_quick(False) is False
+    monkeypatch.setenv("DLBOOK_QUICK", "0")
+    assert env.is_quick() is False and env.is_quick(True) is True
+    monkeypatch.delenv("DLBOOK_QUICK")
+    assert env.is_quick() is False, "a person running a notebook gets the full tier"
+
+
+def test_bad_tier_values_say_what_to_do(monkeypatch):
+    monkeypatch.setenv("DLBOOK_QUICK", "maybe")
+    with pytest.raises(ValueError, match="use 1"):
+        env.is_quick()
+    with pytest.raises(TypeError):
+        env.is_quick("yes")
+
+
+def test_setup_seeds_everything_and_prints_one_line(capsys):
+    e = dlbook.setup(seed=3, quick=True, threads=1)
+    a = torch.rand(3)
+    dlbook.setup(seed=3, quick=True, threads=1)
+    assert torch.equal(a, torch.rand(3))
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and "quick tier" in out[0] and "device cpu" in out[0]
+    assert e.pick(quick=1, full=2) == 1 and e.tier == "quick" and e.threads == 1
+    assert matplotlib.rcParams["axes.grid"] is True
+
+
+def test_setup_rejects_bad_input():
+    with pytest.raises(ValueError):
+        dlbook.setup(seed=-1, verbose=False)
+    with pytest.raises(ValueError):
+        dlbook.setup(threads=0, verbose=False)
+
+
+def test_device_can_be_forced_and_cuda_refused_without_gpu(monkeypatch):
+    monkeypatch.setenv("DLBOOK_DEVICE", "cpu")
+    assert env.pick_device().type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            env.pick_device("cuda")
+
+
+# --- record and claims ------------------------------------------------------------------------
+
+def test_record_writes_for_the_test_suite(tmp_path, monkeypatch):
+    target = tmp_path / "rec.jsonl"
+    monkeypatch.setenv("DLBOOK_RECORD_FILE", str(target))
+    dlbook.record("acc", torch.tensor(0.5))
+    dlbook.record("ok", True)
+    dlbook.record("acc", 0.75)
+    assert read_records(target) == {"acc": 0.75, "ok": True}
+    with pytest.raises(TypeError):
+        dlbook.record("bad", [1, 2])
+    with pytest.raises(ValueError):
+        dlbook.record("not a name", 1)
+    with pytest.raises(ValueError):
+        dlbook.record("nan", float("nan"))
+
+
+def test_claim_rules():
+    claims = {"a": {"min": 0.9}, "b": {"equals": 4.5, "tol": 1e-6}, "c": {"max": 1},
+              "d": {"in": ["cpu", "cuda"]}, "e": {"equals": True}}
+    good = {"a": 0.95, "b": 4.5, "c": 0.5, "d": "cpu", "e": True, "check_ex1": True}
+    assert check_claims(claims, good) == []
+    bad = {"a": 0.5, "b": 4.6, "c": 2, "d": "tpu", "check_ex1": False}
+    problems = check_claims(claims, bad)
+    assert len(problems) == 6 and any("never recorded" in p for p in problems)
+
+
+# --- exercise checks --------------------------------------------------------------------------
+
+def test_check_hash_does_not_reveal_and_is_stable(capsys):
+    digest = checks.answer_hash(2.83)
+    assert "2.83" not in digest and len(digest) == 16
+    assert checks.answer_hash(2.8301) == digest, "rounded to the stated decimals"
+    assert checks.check_hash("ex", 2.83, digest) is True
+    assert checks.check_hash("ex", 2.9, digest) is False
+    assert checks.check_hash("ex", None, digest) is None
+    out = capsys.readouterr().out
+    assert "correct" in out and "not yet" in out and "replace the None" in out
+    assert checks.answer_hash([1, 2.0]) == checks.answer_hash(torch.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        checks.answer_hash(object())
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def blobs(n=200):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, 2, generator=g)
+    return X, (X[:, 0] + X[:, 1] > 0).long()
+
+
+def test_tensor_batches_cover_the_data_once_and_shuffle_reproducibly():
+    X, y = blobs(10)
+    b = dlbook.TensorBatches(X, y, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(1))
+    seen = torch.cat([xb for xb, _ in b])
+    assert len(b) == 3 and sorted(seen[:, 0].tolist()) == sorted(X[:, 0].tolist())
+    b2 = dlbook.TensorBatches(X, y, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(seen, torch.cat([xb for xb, _ in b2]))
+    assert len(dlbook.TensorBatches(X, y, 4, drop_last=True)) == 2
+    with pytest.raises(ValueError, match="rows"):
+        dlbook.TensorBatches(X, y[:5])
+
+
+def test_fit_learns_and_evaluate_leaves_no_graph():
+    torch.manual_seed(0)
+    X, y = blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    hist = dlbook.fit(model, (X, y), (X, y), epochs=15, opt=torch.optim.Adam(model.parameters(), 0.05),
+                      batch_size=32, progress=False)
+    assert len(hist) == 15 and hist["loss"][-1] < hist["loss"][0]
+    assert hist.last["val_accuracy"] > 0.95
+    assert set(hist.last) == {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    scores = dlbook.evaluate(model, (X, y))
+    assert scores["accuracy"] == pytest.approx(hist.last["val_accuracy"])
+    assert model.training, "evaluate restores the training mode"
+    assert dlbook.predict(model, X).requires_grad is False
+    assert "val_loss" in repr(hist) and "<table" in hist._repr_html_()
+    with pytest.raises(KeyError, match="has no column"):
+        hist["nope"]
+
+
+def test_fit_accepts_a_dataloader_and_rejects_bad_pairs():
+    X, y = blobs(64)
+    model = nn.Linear(2, 2)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16)
+    hist = dlbook.fit(model, loader, epochs=1, opt=torch.optim.SGD(model.parameters(), 0.1),
+                      progress=False)
+    assert len(hist) == 1
+    with pytest.raises(TypeError, match="pair of tensors"):
+        dlbook.fit(model, (X.tolist(), y), epochs=1, opt=torch.optim.SGD(model.parameters(), 0.1))
+    with pytest.raises(ValueError, match="epochs"):
+        dlbook.fit(model, (X, y), epochs=0, opt=torch.optim.SGD(model.parameters(), 0.1))
+
+
+def test_accuracy_handles_binary_logits():
+    assert dlbook.accuracy(torch.tensor([[2.0], [-1.0]]), torch.tensor([[1.0], [0.0]])).item() == 1.0
+    assert dlbook.accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])).item() == 0.5
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+def test_plots_draw_with_titles_and_labels():
+    import matplotlib.pyplot as plt
+
+    hist = dlbook.History()
+    hist.append(loss=1.0, val_loss=1.2)
+    hist.append(loss=0.5, val_loss=0.7)
+    ax = plot.learning_curves(hist, ax=plt.figure().gca())
+    assert ax.get_title() and ax.get_xlabel() == "epoch" and len(ax.lines) == 2
+    fig = plot.image_grid(torch.rand(5, 1, 8, 8), labels=list("abcde"), ncols=3, title="grid")
+    assert len(fig.axes) == 6
+    X, y = blobs(50)
+    ax = plot.decision_boundary(lambda t: (t.sum(1) > 0).long(), X, y, ax=plt.figure().gca())
+    assert ax.get_title() == "Decision boundary"
+    cm = plot.confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
+    assert cm.tolist() == [[1, 0], [1, 1]]
+    ax = plot.heatmap(cm, ["a", "b"], ["a", "b"], ax=plt.figure().gca(), title="cm")
+    assert ax.get_title() == "cm"
+    with pytest.raises(ValueError):
+        plot.image_grid(torch.rand(2, 2))
+    plt.close("all")
+
+
+# --- command line -----------------------------------------------------------------------------
+
+def test_doctor_reports_device_cache_and_missing_data(capsys, tmp_path, monkeypatch):
+    from dlbook.cli import main
+
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for word in ("torch", "device", str(tmp_path), "mnist", "cifar10", "missing", "DLBOOK_QUICK=1"):
+        assert word in out
+
+
+def test_cli_errors_are_one_clear_line(capsys):
+    from dlbook.cli import main
+
+    assert main(["fetch", "imagenet"]) == 2
+    err = capsys.readouterr().err
+    assert "no data set called 'imagenet'" in err and "Traceback" not in err
+
+
+def test_data_list(capsys):
+    from dlbook.cli import main
+
+    assert main(["data"]) == 0
+    assert "licence" in capsys.readouterr().out
+
+
+def test_history_json_friendly():
+    hist = dlbook.History()
+    hist.append(loss=1.0)
+    assert json.loads(json.dumps(hist.rows)) == [{"loss": 1.0}]
