@@ -73,7 +73,7 @@ def _run(args) -> int:
     notebooks = [Path(p).resolve().relative_to(root) for p in args.notebooks] or toc_notebooks(root)
     out = (root / args.out) if not Path(args.out).is_absolute() else Path(args.out)
     quick = not args.full
-    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs)
+    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs, threads=args.threads)
     write_report(results, out / "report.json")
     width = max(len(str(nb)) for nb in notebooks)
     for nb, r in zip(notebooks, results):
@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--full", action="store_true", help="full tier (default: quick)")
     p_run.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
+    p_run.add_argument("--threads", type=int, default=None,
+                       help="torch threads per notebook (default: 1 when --jobs > 1, else all)")
     p_site = sub.add_parser("site", help="build the website from executed notebooks")
     p_site.add_argument("--executed", default="_build/executed")
     p_site.add_argument("--lenient", action="store_true", help="do not treat warnings as errors")

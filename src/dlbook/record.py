@@ -37,7 +37,8 @@ def _append(path: Path, name: str, value) -> None:
 
 
 def record(name: str, value, *, display: bool = False, digits: int = 4):
-    """Record a claim's number: glued into the page as `name` and written for the test suite."""
+    """Record a claim's number: glued into the page (to `digits` significant digits) and written
+    for the test suite (in full)."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"record name {name!r} must be an identifier, e.g. 'test_acc'.")
     value = _plain(value)
@@ -45,7 +46,7 @@ def record(name: str, value, *, display: bool = False, digits: int = 4):
     target = os.environ.get(RECORD_FILE_ENV)
     if target:
         _append(Path(target), name, value)
-    shown = round(value, digits) if isinstance(value, float) else value
+    shown = float(f"{value:.{digits}g}") if isinstance(value, float) else value
     try:
         from myst_nb import glue
     except ImportError:  # plain Jupyter without the book tools: the number is still returned

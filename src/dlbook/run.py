@@ -136,9 +136,10 @@ def _execute_one(args) -> RunResult:
 
 
 def run_many(root: Path, notebooks: list[Path], out_dir: Path, *, quick: bool = True,
-             jobs: int = 1) -> list[RunResult]:
+             jobs: int = 1, threads: int | None = None) -> list[RunResult]:
     """Execute notebooks (in parallel processes when jobs > 1), one CPU thread each when parallel."""
-    threads = 1 if jobs > 1 else None
+    if threads is None and jobs > 1:
+        threads = 1
     work = [(root / nb, out_dir / nb, quick, threads) for nb in notebooks]
     if jobs <= 1:
         return [_execute_one(w) for w in work]

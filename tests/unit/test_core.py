@@ -216,3 +216,12 @@ def test_history_json_friendly():
     hist = dlbook.History()
     hist.append(loss=1.0)
     assert json.loads(json.dumps(hist.rows)) == [{"loss": 1.0}]
+
+
+def test_record_glues_small_numbers_with_significant_digits(monkeypatch):
+    import myst_nb
+
+    seen = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
+    dlbook.record("tiny", 1.234567e-8)
+    assert seen["tiny"] == pytest.approx(1.235e-8)
