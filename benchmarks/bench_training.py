@@ -3,16 +3,17 @@
 Two workloads of chapter 4, on synthetic data of the real sizes (random but fixed tensors):
 
 - ``mnist``: the book's §4.5 CNN (notebooks/ch04_cnn/03_mnist_cnn) on 60,000 x 1x28x28 images;
-- ``cifar``: the narrow ResNet-18 of the full tier of notebooks/ch04_cnn/05_cifar10 on 50,000 x 3x32x32.
+- ``cifar``: the full-tier narrow ResNet-18 of notebooks/ch04_cnn/05_cifar10 on 50,000 x 3x32x32.
 
 For each, the same model (same initial weights) and optimiser are trained for one epoch twice:
 
 1. ``dlbook.fit`` with in-memory ``TensorBatches`` (the data moves to the device once, the running
    sums stay on the device);
-2. a ``torch.utils.data.DataLoader(TensorDataset(X, y), shuffle=True)`` and the hand-written loop most
-   code uses (each batch moved to the device, ``loss.item()`` per batch).
+2. a ``torch.utils.data.DataLoader(TensorDataset(X, y), shuffle=True)`` and the hand-written
+   loop most code uses (each batch moved to the device, ``loss.item()`` per batch).
 
-On a GPU both use mixed precision and channels-last, as the notebook does. Examples::
+On CUDA both use mixed precision; on CUDA and on the CPU the models use the channels-last layout,
+as notebook 05 does. Examples::
 
     python benchmarks/bench_training.py                  # full epochs (slow on a CPU)
     python benchmarks/bench_training.py --fraction 0.1   # a tenth of an epoch
@@ -123,7 +124,7 @@ def time_dataloader(model, X, y, device, batch_size, amp) -> float:
 
 
 def warm_up(model, X, y, device, amp, batch_size, steps=2) -> None:
-    """A few untimed steps: one-off costs (kernel selection, lazy imports) stay out of the timing."""
+    """A few untimed steps, so one-off costs (kernel selection, lazy imports) are not timed."""
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
     for _ in range(steps):
         with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
@@ -165,11 +166,14 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--device", default=None, help="default: cuda, then mps, then cpu")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
-    parser.add_argument("--repeat", type=int, default=2, help="timings per pipeline (best kept)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="timings per pipeline (the best is kept)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     args = parser.parse_args(argv)
     if not 0 < args.fraction <= 1:
         parser.error("--fraction must be in (0, 1]")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = set(names) - set(WORKLOADS)
     if unknown:

@@ -4,7 +4,7 @@ One call sets a notebook up (`setup`), `record` publishes a claim's number, `fit
 test, `plot` draws the recurring figures, `data` loads data sets (or their quick-tier stand-ins) and
 `checks` verifies exercises without revealing answers.
 """
-from . import checks, data, plot, standins
+from . import augment, checks, data, plot, standins
 from .checks import answer_hash, check, check_hash
 from .data import class_names, load_cifar10, load_mnist
 from .env import Env, is_quick, pick_device, seed_everything, setup
@@ -15,7 +15,7 @@ from .train import (History, TensorBatches, accuracy, count_parameters, evaluate
 __version__ = "0.1.0"
 
 __all__ = [
-    "Env", "History", "TensorBatches", "accuracy", "answer_hash", "check", "check_hash", "checks",
+    "Env", "History", "TensorBatches", "accuracy", "augment", "answer_hash", "check", "check_hash", "checks",
     "class_names", "count_parameters", "data", "evaluate", "fit", "is_quick", "load_cifar10",
     "load_mnist", "pick_device", "plot", "predict", "record", "seed_everything", "setup", "standins",
 ]

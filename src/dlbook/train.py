@@ -148,15 +148,18 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
         loss_fn: Callable = nn.functional.cross_entropy, batch_size: int = 64, device=None,
         scheduler=None, metric: Callable | None = accuracy, amp: bool = False,
         generator: torch.Generator | None = None, progress: bool | None = None,
-        clip_grad: float | None = None) -> History:
+        clip_grad: float | None = None, scheduler_step: str = "epoch") -> History:
     """Train `model` for `epochs` epochs; return a History of train (and val) loss and metric.
 
     `train`/`val` are (X, y) tensor pairs (batched in memory), TensorBatches, or DataLoaders.
-    `scheduler.step()` is called once per epoch. The progress bar can be silenced with
+    `scheduler.step()` is called once per epoch, or after every batch with scheduler_step="batch"
+    (e.g. OneCycleLR). The progress bar can be silenced with
     progress=False or DLBOOK_PROGRESS=0.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, not {epochs}.")
+    if scheduler_step not in ("epoch", "batch"):
+        raise ValueError(f"scheduler_step must be 'epoch' or 'batch', not {scheduler_step!r}.")
     device = torch.device(device) if device else next(model.parameters()).device
     model.to(device)
     batches = as_batches(train, batch_size, True, device, generator)
@@ -195,7 +198,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
                 total_metric += metric(out.detach().float(), yb) * n
             count += n
             bar.update(1)
-        if scheduler is not None:
+            if scheduler is not None and scheduler_step == "batch":
+                scheduler.step()
+        if scheduler is not None and scheduler_step == "epoch":
             scheduler.step()
         row = {"loss": total_loss.item() / count}
         if metric is not None:

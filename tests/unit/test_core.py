@@ -225,3 +225,32 @@ def test_record_glues_small_numbers_with_significant_digits(monkeypatch):
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
     dlbook.record("tiny", 1.234567e-8)
     assert seen["tiny"] == pytest.approx(1.235e-8)
+
+
+def test_random_crop_flip_moves_each_image_on_its_own():
+    from dlbook.augment import random_crop_flip
+
+    ramp = torch.arange(32.0).expand(64, 1, 32, 32).clone()  # each pixel holds its column
+    out = random_crop_flip(ramp, generator=torch.Generator().manual_seed(0))
+    assert out.shape == ramp.shape
+    mirrored = out[:, 0, 0, 17] < out[:, 0, 0, 16]
+    assert 0 < mirrored.sum() < 64, "about half the images are mirrored"
+    plain = torch.where(mirrored[:, None], out[:, 0, 0].flip(-1), out[:, 0, 0])
+    offsets = (plain[:, 16] - 16).unique()
+    assert len(offsets) > 3 and offsets.abs().max() <= 4, "each image gets its own window"
+    again = random_crop_flip(ramp, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    with pytest.raises(ValueError):
+        random_crop_flip(ramp[0])
+
+
+def test_fit_steps_a_per_batch_scheduler():
+    X, y = blobs(64)
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=4 * 2)
+    dlbook.fit(model, (X, y), epochs=2, opt=opt, batch_size=16, scheduler=sched,
+               scheduler_step="batch", progress=False)
+    assert sched.last_epoch == 8
+    with pytest.raises(ValueError, match="scheduler_step"):
+        dlbook.fit(model, (X, y), epochs=1, opt=opt, scheduler_step="step")
