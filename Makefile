@@ -29,7 +29,7 @@ browser:
 # 2) nbval on the executed copies, the website build and the browser check.
 test: install browser
 	$(PY) -m pytest tests/unit tests/notebooks -n $(JOBS) --dist load
-	DLBOOK_THREADS=1 DLBOOK_PROGRESS=0 $(PY) -m pytest --nbval-lax _build/executed tests/site \
+	DLBOOK_THREADS=1 DLBOOK_PROGRESS=0 DLBOOK_HEADLESS=1 $(PY) -m pytest --nbval-lax _build/executed tests/site \
 	  -n $(JOBS) --dist loadfile -p no:cacheprovider
 
 book: install

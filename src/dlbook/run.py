@@ -102,7 +102,8 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
     with tempfile.TemporaryDirectory() as tmp:
         record_file = Path(tmp) / "records.jsonl"
         env = {RECORD_FILE_ENV: str(record_file), "DLBOOK_PROGRESS": "0",
-               "DLBOOK_QUICK": "1" if quick else "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+               "DLBOOK_QUICK": "1" if quick else "0", "DLBOOK_HEADLESS": "1",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         if threads:
             env["DLBOOK_THREADS"] = str(threads)
             env["OMP_NUM_THREADS"] = str(threads)

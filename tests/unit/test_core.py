@@ -254,3 +254,19 @@ def test_fit_steps_a_per_batch_scheduler():
     assert sched.last_epoch == 8
     with pytest.raises(ValueError, match="scheduler_step"):
         dlbook.fit(model, (X, y), epochs=1, opt=opt, scheduler_step="step")
+
+
+def test_explore_runs_once_with_defaults_when_headless(monkeypatch):
+    from ipywidgets import FloatSlider
+
+    calls = []
+    monkeypatch.setenv("DLBOOK_HEADLESS", "1")
+
+    @dlbook.explore(lr=FloatSlider(value=0.3, min=0, max=1), name=["a", "b"])
+    def show(lr, name):
+        calls.append((lr, name))
+
+    assert calls == [(0.3, "a")]
+    assert dlbook.widgets.headless()
+    monkeypatch.setenv("DLBOOK_HEADLESS", "0")
+    assert not dlbook.widgets.headless()
