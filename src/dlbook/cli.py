@@ -66,23 +66,45 @@ def _list() -> int:
     return 0
 
 
+def _seeds(text: str | None) -> list[int] | None:
+    """'5' means seeds 0-4; '0,3,7' those seeds; '2-6' a range."""
+    if not text:
+        return None
+    if "," in text:
+        return [int(t) for t in text.split(",")]
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return list(range(int(text)))
+
+
 def _run(args) -> int:
-    from .run import project_root, run_many, toc_notebooks, write_report
+    from .run import notebook_spec, project_root, run_many, seed_table, toc_notebooks, write_report
 
     root = project_root()
     notebooks = [Path(p).resolve().relative_to(root) for p in args.notebooks] or toc_notebooks(root)
     out = (root / args.out) if not Path(args.out).is_absolute() else Path(args.out)
-    quick = not args.full
-    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs, threads=args.threads)
+    quick = not (args.full or args.sample)
+    seeds = _seeds(args.seeds)
+    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs, threads=args.threads,
+                       sample=args.sample, seeds=seeds)
     write_report(results, out / "report.json")
     width = max(len(str(nb)) for nb in notebooks)
-    for nb, r in zip(notebooks, results):
+    for r in results:
+        nb = Path(r.notebook).relative_to(root)
         state = "ok" if r.ok else "FAILED"
-        print(f"{str(nb):<{width}}  {r.seconds:6.1f} s  {state}")
+        print(f"{str(nb):<{width}}  {r.seconds:6.1f} s wall  {r.cpu_seconds:6.1f} s CPU  {state}")
         for p in ([r.error] if r.error else []) + r.problems:
             print(f"    {p.splitlines()[0] if p else p}")
-    print(f"total {sum(r.seconds for r in results):.1f} s of notebook time "
-          f"({'quick' if quick else 'full'} tier); report in {out / 'report.json'}")
+    if seeds:
+        key = "claims" if quick else "sample_claims" if args.sample else "full_claims"
+        for nb in notebooks:
+            mine = [r for r in results if Path(r.notebook) == (root / nb).resolve()]
+            print(f"\n{nb} over seeds {seeds} ({key}):")
+            print(seed_table(mine, seeds, notebook_spec(root / nb).get(key, {})))
+    tier = "quick" if quick else "full recipe on the samples" if args.sample else "full"
+    print(f"total {sum(r.seconds for r in results):.1f} s of notebook time ({tier} tier); "
+          f"report in {out / 'report.json'}")
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -106,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run", help="execute notebooks headless and check their claims")
     p_run.add_argument("notebooks", nargs="*", help="default: every notebook in _toc.yml")
     p_run.add_argument("--full", action="store_true", help="full tier (default: quick)")
+    p_run.add_argument("--sample", action="store_true",
+                       help="the full tier's recipe on the shipped real samples (DLBOOK_SAMPLE=1); "
+                            "checks sample_claims")
+    p_run.add_argument("--seeds", default=None,
+                       help="run each notebook once per seed and tabulate its claims: "
+                            "'5' (seeds 0-4), '0,3,7' or '2-6'")
     p_run.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
     p_run.add_argument("--threads", type=int, default=None,

@@ -6,12 +6,13 @@ import os
 import pickle
 import tarfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .download import DataError, Resource, fetch_file, is_valid
+from .download import DataError, Resource, fetch_file, is_valid, sha256_of
 from .env import is_quick
 
 MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -55,7 +56,8 @@ REGISTRY: dict[str, DatasetInfo] = {
         citation="LeCun, Bottou, Bengio, Haffner (1998). Gradient-based learning applied to "
                  "document recognition. Proc. IEEE 86(11).",
         homepage="http://yann.lecun.com/exdb/mnist/",
-        stand_in="scikit-learn's 1,797 real 8x8 handwritten digits, scaled into a 28x28 frame",
+        stand_in="5,000 real MNIST digits shipped inside dlbook (the first half of the official "
+                 "test set), split 4,000 / 1,000",
     ),
     "cifar10": DatasetInfo(
         name="cifar10",
@@ -68,8 +70,9 @@ REGISTRY: dict[str, DatasetInfo] = {
         citation="Krizhevsky (2009). Learning multiple layers of features from tiny images. "
                  "Tech. report, University of Toronto.",
         homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-        stand_in="10 classes of 32x32 colour crops cut from 10 photographs that "
-                 "scikit-image and matplotlib ship",
+        stand_in="10 classes of 32x32 crops of 10 photographs that scikit-image and matplotlib "
+                 "ship: disjoint regions per split, random hue, brightness and grey, so that "
+                 "colour alone cannot name the class",
     ),
 }
 
@@ -184,12 +187,54 @@ def _to_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, t
     return X, torch.from_numpy(np.asarray(labels, dtype=np.int64))
 
 
-def load_mnist(train: bool = True, quick: bool | None = None):
-    """MNIST as (X, y): X float32 (N, 1, 28, 28) in [0, 1], y int64; the digits stand-in when quick."""
-    if is_quick(quick):
-        from .standins import digits28
+SAMPLE_DIR = Path(__file__).with_name("sample_data")
+MNIST_SAMPLE = {  # shipped with the package: the first 5,000 digits of the official test set
+    "mnist-sample-images-idx3-ubyte.gz":
+        "c85552917b3ffa3e214fef4a63e10bc01d4a644b9a36df785578194fb81cb45c",
+    "mnist-sample-labels-idx1-ubyte.gz":
+        "f03a8036e422be8e885363da42b342cc92bd78f67b1eb46e609b5ad6d9cd3024",
+}
+MNIST_SAMPLE_TRAIN = 4000  # the sample's fixed split: 4,000 training digits, 1,000 test digits
+SAMPLE_ENV = "DLBOOK_SAMPLE"
 
-        return digits28(train)
+
+def use_sample(quick: bool | None = None) -> bool:
+    """Whether MNIST comes from the shipped sample: in the quick tier, or when DLBOOK_SAMPLE=1.
+
+    DLBOOK_SAMPLE=1 with the full tier runs the full tier's recipe on the real sample (how the
+    recipes are checked without a download)."""
+    from .env import _env_flag
+
+    return is_quick(quick) or bool(_env_flag(SAMPLE_ENV))
+
+
+def load_mnist_sample(train: bool = True):
+    """The shipped 5,000 real MNIST digits as (X, y), split 4,000 train / 1,000 test (fixed)."""
+    images, labels = (_sample_file(name) for name in MNIST_SAMPLE)
+    order = np.random.default_rng(5000).permutation(len(labels))
+    idx = order[:MNIST_SAMPLE_TRAIN] if train else order[MNIST_SAMPLE_TRAIN:]
+    return _to_tensors(images[idx][:, None], labels[idx])
+
+
+@lru_cache(maxsize=2)
+def _sample_file(name: str) -> np.ndarray:
+    path = SAMPLE_DIR / name
+    if not path.is_file() or sha256_of(path) != MNIST_SAMPLE[name]:
+        raise DataError(f"the MNIST sample file {path} is missing or damaged (its sha256 should "
+                        f"be {MNIST_SAMPLE[name]}); reinstall dlbook: "
+                        "pip install --force-reinstall dlbook (or `pip install -e .` in a checkout).")
+    data = read_idx(path)
+    data.setflags(write=False)  # cached: callers get copies through _to_tensors
+    return data
+
+
+def load_mnist(train: bool = True, quick: bool | None = None):
+    """MNIST as (X, y): X float32 (N, 1, 28, 28) in [0, 1], y int64.
+
+    The full tier reads the official 60,000 / 10,000 files (downloaded once); the quick tier, or
+    DLBOOK_SAMPLE=1, the shipped sample of 5,000 real digits split 4,000 / 1,000."""
+    if use_sample(quick):
+        return load_mnist_sample(train)
     paths = fetch("mnist")
     prefix = "train" if train else "t10k"
     images = read_idx(paths[f"{prefix}-images-idx3-ubyte.gz"])[:, None]

@@ -120,8 +120,15 @@ class Env:
 
 def setup(seed: int = 0, quick: bool | None = None, *, device: str | None = None,
           threads: int | None = None, verbose: bool = True) -> Env:
-    """Seed everything, pick the device and threads, set the figure style and the tier; print one line."""
+    """Seed everything, pick the device and threads, set the figure style and the tier; print one line.
+
+    DLBOOK_SEED, when set, replaces `seed` (used to check that a claim holds on several seeds)."""
     quick_tier = is_quick(quick)
+    if os.environ.get("DLBOOK_SEED", "").strip():
+        raw = os.environ["DLBOOK_SEED"].strip()
+        if not raw.isdigit():
+            raise ValueError(f"DLBOOK_SEED={raw!r} is not a non-negative whole number.")
+        seed = int(raw)
     generator = seed_everything(seed)
     dev = pick_device(device)
     if threads is None and os.environ.get("DLBOOK_THREADS"):
@@ -134,6 +141,7 @@ def setup(seed: int = 0, quick: bool | None = None, *, device: str | None = None
     env = Env(quick=quick_tier, device=dev, seed=seed, threads=torch.get_num_threads(),
               generator=generator)
     if verbose:
-        print(f"dlbook: {env.tier} tier | device {dev} | {env.threads} CPU threads | seed {seed} "
-              f"| torch {torch.__version__}")
+        sample = " (recipe on the real sample)" if not quick_tier and _env_flag("DLBOOK_SAMPLE") else ""
+        print(f"dlbook: {env.tier} tier{sample} | device {dev} | {env.threads} CPU threads "
+              f"| seed {seed} | torch {torch.__version__}")
     return env

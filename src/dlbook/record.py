@@ -69,3 +69,18 @@ def read_records(path: Path) -> dict[str, object]:
             entry = json.loads(line)
             out[entry["name"]] = entry["value"]
     return out
+
+
+def summary(*names: str, digits: int = 4) -> None:
+    """Print recorded numbers, one per line: the summary's numbers where glue does not render
+    (Jupyter, JupyterLab, Colab). With no names, everything recorded in this kernel."""
+    missing = [n for n in names if n not in RECORDED]
+    if missing:
+        raise KeyError(f"nothing recorded as {missing}; record(...) them first (recorded so far: "
+                       f"{sorted(RECORDED)}).")
+    names = names or tuple(RECORDED)
+    width = max((len(n) for n in names), default=0)
+    for n in names:
+        value = RECORDED[n]
+        shown = f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+        print(f"{n:<{width}}  {shown}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from .record import RECORD_FILE_ENV, read_records
 
-DEFAULT_BUDGET = 60.0  # seconds of wall time per notebook in the quick tier
+DEFAULT_BUDGET = 60.0  # CPU seconds of the notebook's kernel in the quick tier
+QUICK_CELL_TIMEOUT = 300  # seconds; only the quick tier has a per-cell limit
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -44,7 +46,7 @@ def toc_notebooks(root: Path) -> list[Path]:
 
 
 def notebook_spec(path: Path) -> dict:
-    """A notebook's `dlbook` metadata: its claims and its time budget."""
+    """A notebook's `dlbook` metadata: claims, full_claims, sample_claims, sample_run, budget."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     return nb.get("metadata", {}).get("dlbook", {})
 
@@ -76,11 +78,15 @@ def check_claims(claims: dict, records: dict) -> list[str]:
 
 @dataclass
 class RunResult:
-    """What executing one notebook gave: where, how long, the numbers, the broken claims."""
+    """What executing one notebook gave: where, how long, the numbers, the broken claims.
+
+    `seconds` is wall time; `cpu_seconds` the CPU time of the notebook's kernel (and anything it
+    started), which a busy machine does not inflate several-fold: budgets are checked on it."""
 
     notebook: str
     output: Path
     seconds: float
+    cpu_seconds: float = 0.0
     records: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     error: str | None = None
@@ -91,28 +97,47 @@ class RunResult:
         return self.error is None and not self.problems
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1,
-            timeout: int = 300) -> RunResult:
-    """Run one notebook top to bottom in a fresh kernel; record its numbers and check its claims."""
+            timeout: int | None = None, sample: bool = False, seed: int | None = None,
+            parameters: dict | None = None) -> RunResult:
+    """Run one notebook top to bottom in a fresh kernel; record its numbers and check its claims.
+
+    The quick tier stops a cell after `timeout` seconds (default 300); the full tier never does.
+    `sample=True` runs the full tier's recipe on the shipped real samples (DLBOOK_SAMPLE=1) and checks
+    `sample_claims`; `seed` overrides the notebook's seed (DLBOOK_SEED); `parameters` go to papermill.
+    """
     import papermill as pm
 
     src, dst = Path(src).resolve(), Path(dst).resolve()
     dst.parent.mkdir(parents=True, exist_ok=True)
     spec = notebook_spec(src)
+    if quick and sample:
+        raise ValueError("sample=True runs the full tier's recipe on the samples; it needs quick=False.")
+    if timeout is None and quick:
+        timeout = QUICK_CELL_TIMEOUT
     with tempfile.TemporaryDirectory() as tmp:
         record_file = Path(tmp) / "records.jsonl"
         env = {RECORD_FILE_ENV: str(record_file), "DLBOOK_PROGRESS": "0",
                "DLBOOK_QUICK": "1" if quick else "0", "DLBOOK_HEADLESS": "1",
+               "DLBOOK_SAMPLE": "1" if sample else "0",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        if seed is not None:
+            env["DLBOOK_SEED"] = str(seed)
         if threads:
             env["DLBOOK_THREADS"] = str(threads)
             env["OMP_NUM_THREADS"] = str(threads)
-        saved = {k: os.environ.get(k) for k in env}
+        saved = {k: os.environ.get(k) for k in (*env, "DLBOOK_SEED")}
+        os.environ.pop("DLBOOK_SEED", None)
         os.environ.update(env)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _children_cpu()
         error = None
         try:
-            pm.execute_notebook(str(src), str(dst), parameters={"QUICK": quick},
+            pm.execute_notebook(str(src), str(dst), parameters={"QUICK": quick, **(parameters or {})},
                                 kernel_name="python3", cwd=str(src.parent), progress_bar=False,
                                 execution_timeout=timeout, report_mode=False)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
@@ -124,34 +149,54 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
                 else:
                     os.environ[k] = v
         seconds = time.perf_counter() - start
+        cpu_seconds = _children_cpu() - cpu_start
         records = read_records(record_file)
-    claims = spec.get("claims", {}) if quick else spec.get("full_claims", {})
-    problems = [] if error else check_claims(claims, records)
-    return RunResult(str(src), dst, seconds, records, problems, error,
+    key = "claims" if quick else "sample_claims" if sample else "full_claims"
+    problems = [] if error else check_claims(spec.get(key, {}), records)
+    return RunResult(str(src), dst, seconds, cpu_seconds, records, problems, error,
                      float(spec.get("budget_seconds", DEFAULT_BUDGET)))
 
 
 def _execute_one(args) -> RunResult:
-    src, dst, quick, threads = args
-    return execute(src, dst, quick=quick, threads=threads)
+    src, dst, kwargs = args
+    return execute(src, dst, **kwargs)
 
 
 def run_many(root: Path, notebooks: list[Path], out_dir: Path, *, quick: bool = True,
-             jobs: int = 1, threads: int | None = None) -> list[RunResult]:
-    """Execute notebooks (in parallel processes when jobs > 1), one CPU thread each when parallel."""
+             jobs: int = 1, threads: int | None = None, sample: bool = False,
+             seeds: list[int | None] | None = None) -> list[RunResult]:
+    """Execute notebooks (in parallel processes when jobs > 1), one CPU thread each when parallel.
+
+    With `seeds`, each notebook runs once per seed (outputs under out_dir/seed-N/)."""
     if threads is None and jobs > 1:
         threads = 1
-    work = [(root / nb, out_dir / nb, quick, threads) for nb in notebooks]
+    work = []
+    for seed in seeds or [None]:
+        out = out_dir if seed is None else out_dir / f"seed-{seed}"
+        work += [(root / nb, out / nb, dict(quick=quick, threads=threads, sample=sample, seed=seed))
+                 for nb in notebooks]
     if jobs <= 1:
         return [_execute_one(w) for w in work]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         return list(pool.map(_execute_one, work))
 
 
+def seed_table(results: list[RunResult], seeds: list[int], claims: dict) -> str:
+    """A text table: each claim's recorded value per seed, its rule and how many seeds pass."""
+    lines = [f"{'claim':<34}" + "".join(f"{'seed ' + str(s):>11}" for s in seeds) + "  rule / passed"]
+    for name, rule in claims.items():
+        values = [r.records.get(name) for r in results]
+        passed = sum(not check_claims({name: rule}, r.records) for r in results)
+        cells = "".join(f"{v:>11.4g}" if isinstance(v, float) else f"{str(v):>11}" for v in values)
+        lines.append(f"{name:<34}{cells}  {json.dumps(rule)} {passed}/{len(results)}")
+    return "\n".join(lines)
+
+
 def write_report(results: list[RunResult], path: Path) -> None:
     """Save durations and records of a run as JSON (read by the README's timing table and CI logs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{"notebook": r.notebook, "seconds": round(r.seconds, 2), "budget": r.budget,
+    rows = [{"notebook": r.notebook, "seconds": round(r.seconds, 2),
+             "cpu_seconds": round(r.cpu_seconds, 2), "budget": r.budget,
              "ok": r.ok, "problems": r.problems, "error": r.error, "records": r.records}
             for r in results]
     path.write_text(json.dumps(rows, indent=1), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Quick-tier stand-ins: small, learnable data with the real data sets' shapes, made offline."""
+"""Quick-tier stand-ins: data with the real data sets' shapes, made offline from what dependencies ship."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,32 +9,6 @@ import torch.nn.functional as F
 
 PHOTO_CLASSES = ("astronaut", "cat", "coffee", "rocket", "galaxies",
                  "tissue", "retina", "hopper", "brick", "grass")
-
-
-def _split(n: int, train: bool, test_fraction: float, seed: int) -> np.ndarray:
-    """Indices of a fixed, shuffled train/test split."""
-    order = np.random.default_rng(seed).permutation(n)
-    cut = int(round(n * (1 - test_fraction)))
-    return order[:cut] if train else order[cut:]
-
-
-@lru_cache(maxsize=1)
-def _digits28_all() -> tuple[torch.Tensor, torch.Tensor]:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    X = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0  # (N, 1, 8, 8)
-    # MNIST centres each digit in a 20x20 box inside a 28x28 frame: do the same
-    X = F.interpolate(X, size=(20, 20), mode="bilinear", align_corners=False).clamp_(0, 1)
-    X = F.pad(X, (4, 4, 4, 4))
-    return X, torch.tensor(digits.target, dtype=torch.int64)
-
-
-def digits28(train: bool = True):
-    """scikit-learn's 1,797 real handwritten digits as MNIST-shaped (X, y): 80 % train, 20 % test."""
-    X, y = _digits28_all()
-    idx = torch.from_numpy(_split(len(y), train, 0.2, seed=28))
-    return X[idx].clone(), y[idx].clone()
 
 
 def _photos() -> list[np.ndarray]:
@@ -57,33 +31,69 @@ def _photos() -> list[np.ndarray]:
     return out
 
 
-@lru_cache(maxsize=2)
-def _photo_patches(n_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+TEST_REGION = 0.3  # the last 30 % of each photo's long side gives the test crops, the rest train
+
+
+def _jitter_colour(crops: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Per crop: a random hue rotation, brightness and contrast, and grey with probability 0.2."""
+    n = len(crops)
+    grey = crops.mean(1, keepdim=True)                                     # (n, 1, 32, 32)
+    angle = torch.rand(n, generator=gen) * 2 * torch.pi
+    # rotate colours about the grey axis (Rodrigues' formula for the unit axis (1,1,1)/sqrt 3)
+    k = torch.full((3,), 3 ** -0.5)
+    K = torch.tensor([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    eye = torch.eye(3)
+    cos, sin = angle.cos()[:, None, None], angle.sin()[:, None, None]
+    R = eye + sin * K + (1 - cos) * (K @ K)                                # (n, 3, 3)
+    out = torch.einsum("nij,njhw->nihw", R, crops)
+    brightness = 0.6 + 0.8 * torch.rand(n, 1, 1, 1, generator=gen)
+    contrast = 0.6 + 0.8 * torch.rand(n, 1, 1, 1, generator=gen)
+    mean = out.mean((1, 2, 3), keepdim=True)
+    out = (out - mean) * contrast + mean * brightness
+    to_grey = torch.rand(n, generator=gen) < 0.2
+    out[to_grey] = (grey[to_grey] * brightness[to_grey]).expand(-1, 3, -1, -1)
+    return out.clamp_(0, 1)
+
+
+@lru_cache(maxsize=4)
+def _photo_patches(train: bool, n_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     from torchvision.ops import roi_align
 
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + (0 if train else 1))
     images, labels = [], []
     for label, photo in enumerate(_photos()):
         img = torch.from_numpy(photo).permute(2, 0, 1)[None]  # (1, 3, H, W)
-        img = F.interpolate(img, scale_factor=160 / min(img.shape[-2:]), mode="area")
+        img = F.interpolate(img, scale_factor=192 / min(img.shape[-2:]), mode="area")
         H, W = img.shape[-2:]
-        side = torch.randint(40, min(H, W) // 2 + 1, (n_per_class,), generator=gen).float()
-        top = torch.rand(n_per_class, generator=gen) * (H - side)
-        left = torch.rand(n_per_class, generator=gen) * (W - side)
+        # split the photo's long side: train crops never overlap test crops
+        cut = int((W if W >= H else H) * (1 - TEST_REGION))
+        if W >= H:
+            x0, x1, y0, y1 = (0, cut, 0, H) if train else (cut, W, 0, H)
+        else:
+            x0, x1, y0, y1 = (0, W, 0, cut) if train else (0, W, cut, H)
+        side = 32 + torch.rand(n_per_class, generator=gen) * 16               # 32-48 px
+        left = x0 + torch.rand(n_per_class, generator=gen) * (x1 - x0 - side)
+        top = y0 + torch.rand(n_per_class, generator=gen) * (y1 - y0 - side)
         boxes = torch.stack([torch.zeros(n_per_class), left, top, left + side, top + side], 1)
         crops = roi_align(img, boxes, output_size=32, sampling_ratio=2, aligned=True)
         flip = torch.rand(n_per_class, generator=gen) < 0.5
         crops[flip] = crops[flip].flip(-1)
-        images.append(crops)
+        images.append(_jitter_colour(crops, gen))
         labels.append(torch.full((n_per_class,), label, dtype=torch.int64))
-    return torch.cat(images).clamp_(0, 1), torch.cat(labels)
+    order = torch.randperm(n_per_class * len(images), generator=gen)
+    return torch.cat(images)[order], torch.cat(labels)[order]
 
 
-def photo_patches(train: bool = True, n_per_class: int = 300):
-    """A CIFAR-10-shaped stand-in (X, y): random 32x32 crops of ten photographs, one class each."""
-    X, y = _photo_patches(n_per_class, seed=10)
-    idx = torch.from_numpy(_split(len(y), train, 1 / 6, seed=32))
-    return X[idx].clone(), y[idx].clone()
+def photo_patches(train: bool = True, n_per_class: int | None = None, seed: int = 10):
+    """A CIFAR-10-shaped stand-in (X, y): 32x32 crops of ten photographs, one class per photo.
+
+    Train crops come from the first 70 % of each photo's long side and test crops from the rest,
+    so no pixel is in both splits; every crop gets a random hue rotation, brightness and
+    contrast (and is grey one time in five), so that colour alone cannot name the class.
+    Default sizes: 250 train and 50 test crops per class (2,500 / 500)."""
+    n = n_per_class or (250 if train else 50)
+    X, y = _photo_patches(train, n, seed)
+    return X.clone(), y.clone()
 
 
 def exam_scores(n: int = 100, seed: int = 0):

@@ -14,9 +14,39 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .env import progress_enabled
+from .env import _env_flag, progress_enabled
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+LONG_RUN_MINUTES = 20.0  # on a CPU, a run estimated longer than this stops and says what to do
+PROBE_BATCHES = 5  # batches timed (after one warm-up batch) to estimate a run's duration
+
+
+class LongRunError(RuntimeError):
+    """A run would take far too long on this device; the message lists the ways out."""
+
+
+def _fmt_minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def check_duration(seconds: float, device, what: str = "this training",
+                   limit_minutes: float = LONG_RUN_MINUTES) -> None:
+    """Print the estimated duration of a run; on a CPU, stop a run longer than `limit_minutes`.
+
+    The stop is an exception whose message names the ways out: the quick tier, a GPU, or
+    DLBOOK_ALLOW_LONG=1 to run it anyway. Call it before a long hand-written loop; `fit` calls it
+    itself after timing its first batches."""
+    device = torch.device(device)
+    if seconds >= 60:
+        print(f"{what}: about {_fmt_minutes(seconds)} on {device.type} (estimated from the first "
+              "batches)")
+    if device.type == "cpu" and seconds > limit_minutes * 60 and not _env_flag("DLBOOK_ALLOW_LONG"):
+        raise LongRunError(
+            f"{what} would take about {_fmt_minutes(seconds)} on this CPU, so it was stopped before "
+            "it started in earnest. Choose one: run the quick tier (set QUICK = True in the "
+            "parameters cell, or DLBOOK_QUICK=1); use a GPU (Colab: Runtime > Change runtime type > "
+            "GPU); or set the environment variable DLBOOK_ALLOW_LONG=1 and run it anyway.")
 
 
 class TensorBatches:
@@ -154,7 +184,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
     `train`/`val` are (X, y) tensor pairs (batched in memory), TensorBatches, or DataLoaders.
     `scheduler.step()` is called once per epoch, or after every batch with scheduler_step="batch"
     (e.g. OneCycleLR). The progress bar can be silenced with
-    progress=False or DLBOOK_PROGRESS=0.
+    progress=False or DLBOOK_PROGRESS=0. After a few batches of the first epoch the whole run's
+    duration is estimated (`check_duration`): over a minute it is printed, and on a CPU a run of
+    more than 20 minutes stops with the ways out (quick tier, GPU, DLBOOK_ALLOW_LONG=1).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, not {epochs}.")
@@ -166,7 +198,12 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     name = getattr(metric, "__name__", "metric") if metric is not None else None
     history = History()
-    bar = tqdm(total=epochs * len(batches), disable=not progress_enabled(progress),
+    try:
+        total_batches = epochs * len(batches)
+    except TypeError:  # an iterable without a length: no estimate, no bar total
+        total_batches = None
+    probe = total_batches is not None and total_batches > 4 * (PROBE_BATCHES + 1)
+    bar = tqdm(total=total_batches, disable=not progress_enabled(progress),
                unit="batch", desc="fit")
     for epoch in range(epochs):
         model.train()
@@ -174,7 +211,15 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, opt: torch.optim.Opti
         total_loss = torch.zeros((), device=device)
         total_metric = torch.zeros((), device=device)
         count = 0
-        for xb, yb in batches:
+        for i, (xb, yb) in enumerate(batches):
+            if probe and epoch == 0 and i in (1, 1 + PROBE_BATCHES):
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)  # once, to time the probe honestly
+                if i == 1:
+                    probe_start = time.perf_counter()
+                else:
+                    per_batch = (time.perf_counter() - probe_start) / PROBE_BATCHES
+                    check_duration(per_batch * total_batches, device, "fit")
             xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
             with _autocast(device, amp):
                 out = model(xb)
