@@ -95,6 +95,34 @@ class TestNotebook:
         for rule in spec["claims"].values():
             assert set(rule) <= {"min", "max", "equals", "tol", "in"}, f"unknown rule {rule}"
 
+    def test_summary_numbers_are_printed(self, nb_path):
+        """Glue does not render in Jupyter, JupyterLab or Colab: the Summary section prints its numbers."""
+        cells = load(nb_path)["cells"]
+        start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+                     and re.search(r"^## Summary", text(c), re.M))
+        end = next(i for i, c in enumerate(cells) if i > start and c["cell_type"] == "markdown"
+                   and re.search(r"^## ", text(c), re.M))
+        section = cells[start:end]
+        quoted = set(re.findall(r"\{glue:text\}`(\w+)", "".join(text(c) for c in section)))
+        printed = "".join(text(c) for c in section if c["cell_type"] == "code")
+        assert "dlbook.summary(" in printed, "the Summary needs a cell calling dlbook.summary(...)"
+        missing = [n for n in quoted if n not in printed]
+        assert not missing, f"the Summary quotes {missing} with glue but does not print them"
+
+    def test_measured_claims_were_checked_on_five_seeds(self, nb_path):
+        spec = load(nb_path)["metadata"].get("dlbook", {})
+        measured = [n for n, rule in spec.get("claims", {}).items() if {"min", "max"} & set(rule)]
+        if measured:
+            seeds = spec.get("seeds_checked", {}).get("seeds", [])
+            assert len(set(seeds)) >= 5, (
+                f"claims {measured} have margins: check them on 5 seeds (dlbook run NB --seeds 5) "
+                "and note the seeds in metadata.dlbook.seeds_checked")
+
+    def test_prose_speaks_about_the_subject(self, nb_path):
+        md = "\n".join(text(c) for c in load(nb_path)["cells"] if c["cell_type"] == "markdown")
+        found = re.findall(r"test suite|\bCI\b|continuous integration|pytest", md)
+        assert not found, f"prose talks about the tests ({found}): that belongs in CONTRIBUTING.md"
+
     def test_no_deprecated_api(self, nb_path):
         source = "\n".join(text(c) for c in code_cells(load(nb_path)))
         found = [name for pat, name in DEPRECATED.items() if re.search(pat, source)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import matplotlib
 import pytest
@@ -270,3 +271,129 @@ def test_explore_runs_once_with_defaults_when_headless(monkeypatch):
     assert dlbook.widgets.headless()
     monkeypatch.setenv("DLBOOK_HEADLESS", "0")
     assert not dlbook.widgets.headless()
+
+
+def test_random_crop_flip_draws_on_the_batch_device():
+    """On an accelerator no op may touch the host: every tensor of every op stays on the batch's
+    device ('meta' stands in for CUDA here; the 2017-style CPU draw + copy would show 'cpu')."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    from dlbook.augment import random_crop_flip
+
+    class DeviceLog(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.devices = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            self.devices |= {(str(func), t.device.type) for t in tree_leaves((args, kwargs, out))
+                             if isinstance(t, torch.Tensor)}
+            return out
+
+    batch = torch.zeros(8, 3, 32, 32, device="meta")
+    with DeviceLog() as log:
+        random_crop_flip(batch)
+    assert log.devices and {d for _, d in log.devices} == {"meta"}, sorted(log.devices)
+    with pytest.raises(ValueError, match="torch.Generator\\(device='meta'\\)"):
+        random_crop_flip(batch, generator=torch.Generator())
+
+
+def test_check_duration_prints_and_stops_long_cpu_runs(capsys, monkeypatch):
+    monkeypatch.delenv("DLBOOK_ALLOW_LONG", raising=False)
+    dlbook.check_duration(5, "cpu")
+    assert capsys.readouterr().out == ""  # short runs say nothing
+    dlbook.check_duration(600, "cpu", "the CNN")
+    assert "the CNN: about 10 min on cpu" in capsys.readouterr().out
+    with pytest.raises(dlbook.LongRunError, match="QUICK = True.*GPU.*DLBOOK_ALLOW_LONG=1"):
+        dlbook.check_duration(3 * 3600, "cpu")
+    dlbook.check_duration(3 * 3600, "cuda")  # a GPU is the way out: it only reports
+    assert "3.0 h on cuda" in capsys.readouterr().out
+    monkeypatch.setenv("DLBOOK_ALLOW_LONG", "1")
+    dlbook.check_duration(3 * 3600, "cpu")
+
+
+def test_fit_estimates_its_duration_before_a_long_cpu_run(monkeypatch):
+    """fit times its first batches and stops a CPU run that would exceed the limit."""
+    import dlbook.train as train
+
+    monkeypatch.delenv("DLBOOK_ALLOW_LONG", raising=False)
+    monkeypatch.setattr(train, "LONG_RUN_MINUTES", 1e-6)
+    seen = []
+    real = train.check_duration
+    monkeypatch.setattr(train, "check_duration",
+                        lambda s, d, w="x", limit_minutes=1e-6: (seen.append(s), real(s, d, w, 1e-6)))
+    X, y = blobs(64)
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(dlbook.LongRunError):
+        dlbook.fit(model, (X, y), epochs=10, opt=opt, batch_size=4, progress=False)
+    assert len(seen) == 1 and seen[0] > 0
+    seen.clear()  # a short run (few batches) is not probed at all
+    dlbook.fit(model, (X, y), epochs=1, opt=opt, batch_size=16, progress=False)
+    assert seen == []
+
+
+def test_summary_prints_recorded_numbers(capsys):
+    dlbook.record("summary_acc", 0.912345)
+    dlbook.record("summary_ok", True)
+    dlbook.summary("summary_acc", "summary_ok")
+    assert capsys.readouterr().out.splitlines() == ["summary_acc  0.9123", "summary_ok   True"]
+    with pytest.raises(KeyError, match="record"):
+        dlbook.summary("never_recorded")
+
+
+def test_seed_environment_overrides_the_notebook_seed(monkeypatch, capsys):
+    monkeypatch.setenv("DLBOOK_SEED", "7")
+    env = dlbook.setup(seed=0, quick=True)
+    assert env.seed == 7 and "seed 7" in capsys.readouterr().out
+    a = torch.rand(3)
+    dlbook.seed_everything(7)
+    assert torch.equal(a, torch.rand(3))
+    monkeypatch.setenv("DLBOOK_SEED", "seven")
+    with pytest.raises(ValueError, match="DLBOOK_SEED"):
+        dlbook.setup(quick=True)
+
+
+def test_only_the_quick_tier_has_a_cell_time_limit(monkeypatch, tmp_path):
+    """A full-tier run (dlbook run --full, make book FULL=1) never kills a long training cell."""
+    import papermill
+
+    from dlbook import run
+
+    seen = []
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda src, dst, **kw: seen.append((kw["execution_timeout"],
+                                                            kw["parameters"], dict(os.environ))))
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}}))
+    run.execute(nb, tmp_path / "out.ipynb", quick=True)
+    run.execute(nb, tmp_path / "out.ipynb", quick=False)
+    run.execute(nb, tmp_path / "out.ipynb", quick=False, sample=True, seed=3,
+                parameters={"num_epochs": 1})
+    assert [t for t, _, _ in seen] == [run.QUICK_CELL_TIMEOUT, None, None]
+    _, params, environ = seen[2]
+    assert params == {"QUICK": False, "num_epochs": 1}
+    assert environ["DLBOOK_SAMPLE"] == "1" and environ["DLBOOK_SEED"] == "3"
+    assert "DLBOOK_SEED" not in seen[1][2]
+    with pytest.raises(ValueError, match="quick=False"):
+        run.execute(nb, tmp_path / "out.ipynb", quick=True, sample=True)
+
+
+def test_notebook_cpu_time_is_measured_on_the_kernel(tmp_path):
+    """Budgets use the CPU seconds of the notebook's kernel: a busy-wait cell shows up in them."""
+    import nbformat
+
+    from dlbook import run
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("QUICK = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import time\nt = time.process_time()\n"
+                                          "while time.process_time() - t < 1.5: pass")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "busy.ipynb"
+    nbformat.write(nb, path)
+    result = run.execute(path, tmp_path / "out.ipynb", quick=True)
+    assert result.error is None, result.error
+    assert 1.5 <= result.cpu_seconds <= result.seconds + 1.0

@@ -136,32 +136,126 @@ def test_registry_entries_are_complete():
         assert all(r.size and r.urls for r in info.files)
 
 
-def test_quick_standins_have_the_real_shapes():
+def test_quick_mnist_is_the_shipped_real_sample():
     X, y = dlbook.load_mnist(train=True, quick=True)
-    X_te, _ = dlbook.load_mnist(train=False, quick=True)
-    assert X.shape[1:] == (1, 28, 28) and len(X) + len(X_te) == 1797
-    assert 0 <= X.min() and X.max() <= 1 and set(y.tolist()) == set(range(10))
+    X_te, y_te = dlbook.load_mnist(train=False, quick=True)
+    assert X.shape == (4000, 1, 28, 28) and X_te.shape == (1000, 1, 28, 28)
+    assert X.dtype == torch.float32 and 0 <= X.min() and X.max() == 1
+    # the first 5,000 official test digits, in their published class counts
+    counts = torch.bincount(torch.cat([y, y_te]), minlength=10).tolist()
+    assert counts == [460, 571, 530, 500, 500, 456, 462, 512, 489, 520]
+    # real MNIST statistics (the old 8x8 stand-in had 49 % always-zero pixels, 2.8x less energy)
+    dead = (torch.cat([X, X_te]).flatten(1).amax(0) == 0).float().mean().item()
+    assert dead < 0.25 and 0.11 < X.mean().item() < 0.15
+    # the split is fixed and disjoint
+    again, _ = dlbook.load_mnist(train=True, quick=True)
+    assert torch.equal(X, again)
+    flat = {bytes(img.to(torch.uint8).numpy()) for img in (X * 255).round()}
+    assert not any(bytes(img.to(torch.uint8).numpy()) in flat for img in (X_te * 255).round())
+
+
+def test_sample_env_gives_the_full_tier_the_sample(monkeypatch):
+    monkeypatch.setenv("DLBOOK_SAMPLE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", "/nonexistent/never-downloaded")
+    X, _ = dlbook.load_mnist(train=False, quick=False)
+    assert len(X) == 1000
+
+
+def test_damaged_sample_names_the_fix(monkeypatch, tmp_path):
+    for name in data.MNIST_SAMPLE:
+        (tmp_path / name).write_bytes(b"not the file")
+    monkeypatch.setattr(data, "SAMPLE_DIR", tmp_path)
+    data._sample_file.cache_clear()
+    try:
+        with pytest.raises(data.DataError, match="reinstall"):
+            data.load_mnist_sample()
+    finally:
+        data._sample_file.cache_clear()
+
+
+def test_cifar_standin_shapes_and_names():
     C, c = dlbook.load_cifar10(train=True, quick=True)
-    C_te, _ = dlbook.load_cifar10(train=False, quick=True)
-    assert C.shape[1:] == (3, 32, 32) and len(C) == 2500 and len(C_te) == 500
-    assert set(c.tolist()) == set(range(10))
+    C_te, c_te = dlbook.load_cifar10(train=False, quick=True)
+    assert C.shape == (2500, 3, 32, 32) and C_te.shape == (500, 3, 32, 32)
+    assert torch.bincount(c).tolist() == [250] * 10 and torch.bincount(c_te).tolist() == [50] * 10
+    assert 0 <= C.min() and C.max() <= 1
     assert len(dlbook.class_names("cifar10", quick=True)) == 10
 
 
-@pytest.mark.parametrize("loader", [dlbook.load_mnist, dlbook.load_cifar10])
-def test_quick_standins_are_learnable(loader):
-    """A linear (ridge) classifier must beat chance by far, so quick-tier numbers mean something."""
-    X, y = loader(train=True, quick=True)
-    X_te, y_te = loader(train=False, quick=True)
+def test_cifar_standin_needs_more_than_colour():
+    """Colour statistics alone must not solve the stand-in: a network has to add something."""
+    from dlbook import baselines
+
+    X, y = dlbook.load_cifar10(train=True, quick=True)
+    X_te, y_te = dlbook.load_cifar10(train=False, quick=True)
+    mean_colour = baselines.nearest_neighbour(X.mean((2, 3)), y, X_te.mean((2, 3)), y_te)
+    histogram = baselines.nearest_colour(X, y, X_te, y_te)
+    assert mean_colour < 0.45 and histogram < 0.65, (mean_colour, histogram)
+    assert histogram > 0.2  # but the classes are not noise either
+
+
+def test_cifar_standin_splits_come_from_disjoint_regions(monkeypatch):
+    """Train crops from the first 70 % of each photo's long side, test crops from the rest."""
+    from dlbook import standins
+
+    from torchvision import ops
+
+    boxes = {}
+    real_roi = ops.roi_align
+
+    def roi_spy(img, bx, **kwargs):
+        boxes.setdefault(len(boxes), (tuple(img.shape[-2:]), bx.clone()))
+        return real_roi(img, bx, **kwargs)
+
+    monkeypatch.setattr(ops, "roi_align", roi_spy)
+    standins._photo_patches.cache_clear()
+    try:
+        for train in (True, False):
+            boxes.clear()
+            standins._photo_patches(train, 20, 10)
+            assert len(boxes) == 10, "one call of roi_align per photo"
+            for (H, W), bx in boxes.values():
+                long_side, lo, hi = (W, bx[:, 1], bx[:, 3]) if W >= H else (H, bx[:, 2], bx[:, 4])
+                cut = int(long_side * (1 - standins.TEST_REGION))
+                if train:
+                    assert hi.max() <= cut
+                else:
+                    assert lo.min() >= cut
+    finally:
+        standins._photo_patches.cache_clear()
+
+
+def test_mnist_sample_is_learnable_by_a_linear_model():
+    """A linear (ridge) classifier on the real sample: far above chance, below the networks."""
+    X, y = dlbook.load_mnist(train=True, quick=True)
+    X_te, y_te = dlbook.load_mnist(train=False, quick=True)
     A = torch.cat([X.flatten(1), torch.ones(len(X), 1)], 1).double()
     A_te = torch.cat([X_te.flatten(1), torch.ones(len(X_te), 1)], 1).double()
     targets = torch.nn.functional.one_hot(y, 10).double()
     W = torch.linalg.solve(A.T @ A + 10 * torch.eye(A.shape[1], dtype=A.dtype), A.T @ targets)
     acc = ((A_te @ W).argmax(1) == y_te).double().mean().item()
-    assert acc > 0.5, f"a linear classifier reaches only {acc:.2f} on the stand-in"
+    assert 0.75 < acc < 0.95, f"a linear classifier reaches {acc:.2f} on the MNIST sample"
 
 
 def test_standins_are_deterministic():
     a, _ = dlbook.load_cifar10(train=False, quick=True)
     b, _ = dlbook.load_cifar10(train=False, quick=True)
     assert torch.equal(a, b)
+
+
+def test_baselines():
+    from dlbook import baselines
+
+    y_tr, y_te = torch.tensor([0, 1, 1, 2]), torch.tensor([1, 1, 0, 2])
+    assert baselines.majority_class(y_tr, y_te) == 0.5
+    F_tr = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
+    assert baselines.nearest_neighbour(F_tr, y_tr, torch.tensor([[0.1], [2.9]]),
+                                       torch.tensor([0, 2])) == 1.0
+    red = torch.zeros(1, 3, 4, 4)
+    red[:, 0] = 1.0
+    h = baselines.colour_histogram(red, bins=4)
+    assert h.shape == (1, 12) and h[0].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0]
+    with pytest.raises(ValueError, match="rows"):
+        baselines.nearest_neighbour(F_tr, y_tr[:3], F_tr, y_tr)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        baselines.colour_histogram(red[0])
