@@ -5,11 +5,15 @@ PY     := $(VENV)/bin/python
 JOBS   ?= 2
 FULL   ?=
 TIER   := $(if $(FULL),--full,)
+# CPU=1: PyTorch's CPU-only wheels (no 3 GB of CUDA libraries) for machines without an NVIDIA GPU
+CPU    ?=
+CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: install browser test book lab clean
 
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv"; exit 1; }
+	$(if $(CPU),$(PY) -m pip install --quiet --disable-pip-version-check torch torchvision --index-url $(CPU_INDEX))
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	@touch $@
 

@@ -218,9 +218,25 @@ def stage_site(root: Path, executed: Path, stage: Path) -> Path:
         elif src.is_file():
             shutil.copy2(src, stage / name)
     shutil.copytree(executed / "notebooks", stage / "notebooks")
+    copy_mathjax(stage / "_static" / "mathjax")
     for nb_path in (stage / "notebooks").rglob("*.ipynb"):
         _hide_injected_parameters(nb_path)
     return stage
+
+
+def copy_mathjax(dest: Path) -> Path:
+    """Copy MathJax 3 (its es5 build, from the django-static-mathjax package) for an offline site."""
+    try:
+        import mathjax  # the package django-static-mathjax installs
+    except ImportError:
+        raise RuntimeError("MathJax for the offline website is missing: install the book extra "
+                           "(pip install -e \".[book]\", or make install).") from None
+    src = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (src / "tex-mml-chtml.js").is_file():
+        raise RuntimeError(f"{src} has no tex-mml-chtml.js: reinstall django-static-mathjax.")
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*-full.js", "*svg*", "node-main*"),
+                    dirs_exist_ok=True)
+    return dest
 
 
 def _hide_injected_parameters(path: Path) -> None:

@@ -138,6 +138,34 @@ class TestNotebook:
         assert not long, f"{len(long)} code lines over 88 characters, e.g. {long[0]!r}"
 
 
+def test_conda_environment_matches_pyproject():
+    """environment.yml lists what pyproject.toml lists (dependencies and every extra), same bounds."""
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += [r for r in extra if not r.startswith("dlbook")]
+    conda_names = {"torch": "pytorch"}
+
+    def split(req: str) -> tuple[str, str]:
+        m = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", req)
+        return conda_names.get(m.group(1).lower(), m.group(1).lower()), m.group(2).replace(" ", "")
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    listed = {}
+    for dep in env["dependencies"]:
+        for req in (dep["pip"] if isinstance(dep, dict) else [dep]):
+            name, bound = split(req)
+            listed[name] = bound
+    for req in wanted:
+        name, bound = split(req)
+        assert name in listed, f"{name} is in pyproject.toml but not in environment.yml"
+        assert listed[name] == bound, f"{name}: pyproject {bound!r}, environment.yml {listed[name]!r}"
+
+
 def test_book_map_is_current():
     import subprocess
     import sys

@@ -48,6 +48,14 @@ def test_every_page_is_built(html):
     assert (html / "index.html").is_file()
 
 
+def test_maths_is_served_from_the_build(html):
+    """No CDN: the pages load MathJax from _static, so maths renders offline."""
+    assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    page = (html / f"{PAGES[1]}.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', page, re.I)
+    assert scripts and all("://" not in s for s in scripts), scripts
+
+
 def test_notebook_pages_have_launch_and_download_buttons(html):
     page = (html / f"{PAGES[1]}.html").read_text(encoding="utf-8")
     assert "colab.research.google.com" in page and "mybinder.org" in page
@@ -66,6 +74,11 @@ def test_page_in_browser(html, page):
     assert "<main" in dom or "bd-main" in dom, "the page's main content was rendered"
     assert "Traceback (most recent call last)" not in dom and "output traceback" not in dom
     assert not re.search(r'class="[^"]*output stderr', dom), "an error or warning was printed"
+    source = (html / f"{page}.html").read_text(encoding="utf-8")
+    if 'class="math' in source:  # MathJax ran: rendered maths, no raw LaTeX delimiters left
+        assert "<mjx-container" in dom, "maths on this page was not rendered by MathJax"
+        raw = re.findall(r'class="math[^"]*">\s*(\\\(|\\\[|\$)', dom)
+        assert not raw, f"{len(raw)} formulas left as raw LaTeX"
     from PIL import Image
 
     img = Image.open(shot).convert("L")
