@@ -1,4 +1,4 @@
-"""The `dlbook` command: doctor, data, fetch, run, site."""
+"""The `dlbook` command: doctor, data, fetch, run, student, site."""
 from __future__ import annotations
 
 import argparse
@@ -108,6 +108,21 @@ def _run(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _student(args) -> int:
+    from .run import project_root, toc_notebooks
+    from .student import write_student_edition
+
+    root = project_root()
+    out = Path(args.out_dir)
+    source = Path(args.source) if args.source else root
+    removed = write_student_edition(root, toc_notebooks(root), out, source=source,
+                                    keep_outputs=args.keep_outputs)
+    for nb, n in removed.items():
+        print(f"{nb}: {n} solution cell{'s' if n != 1 else ''} removed")
+    print(f"student edition of {len(removed)} notebooks in {out}")
+    return 0
+
+
 def _site(args) -> int:
     from .run import build_site, project_root
 
@@ -138,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
     p_run.add_argument("--threads", type=int, default=None,
                        help="torch threads per notebook (default: 1 when --jobs > 1, else all)")
+    p_student = sub.add_parser("student", help="write the student edition: solution cells removed")
+    p_student.add_argument("out_dir", help="folder for the student notebooks")
+    p_student.add_argument("--from", dest="source", default=None,
+                           help="read the notebooks from this folder (default: the checkout)")
+    p_student.add_argument("--keep-outputs", action="store_true",
+                           help="keep stored outputs (used to re-run executed copies with nbval)")
     p_site = sub.add_parser("site", help="build the website from executed notebooks")
     p_site.add_argument("--executed", default="_build/executed")
     p_site.add_argument("--lenient", action="store_true", help="do not treat warnings as errors")
@@ -151,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fetch(args.names)
         if args.command == "run":
             return _run(args)
+        if args.command == "student":
+            return _student(args)
         return _site(args)
-    except (KeyError, FileNotFoundError, RuntimeError) as exc:
+    except (KeyError, FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"dlbook {args.command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
 

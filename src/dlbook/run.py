@@ -220,7 +220,7 @@ def stage_site(root: Path, executed: Path, stage: Path) -> Path:
     shutil.copytree(executed / "notebooks", stage / "notebooks")
     copy_mathjax(stage / "_static" / "mathjax")
     for nb_path in (stage / "notebooks").rglob("*.ipynb"):
-        _hide_injected_parameters(nb_path)
+        _tag_for_the_website(nb_path)
     return stage
 
 
@@ -239,15 +239,17 @@ def copy_mathjax(dest: Path) -> Path:
     return dest
 
 
-def _hide_injected_parameters(path: Path) -> None:
-    """Keep papermill's injected parameters cell out of the page (the set-up line names the tier)."""
+def _tag_for_the_website(path: Path) -> None:
+    """Keep papermill's injected parameters cell out of the page (the set-up line names the tier)
+    and collapse solution cells (tag `solution`) behind a click."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     changed = False
     for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-            changed = True
+        for marker, wanted in (("injected-parameters", "remove-cell"), ("solution", "hide-cell")):
+            if marker in tags and wanted not in tags:
+                tags.append(wanted)
+                changed = True
     if changed:
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
