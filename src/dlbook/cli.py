@@ -1,4 +1,4 @@
-"""The `dlbook` command: doctor, data, fetch, run, student, site."""
+"""The `dlbook` command: doctor, data, fetch, run, check, student, site."""
 from __future__ import annotations
 
 import argparse
@@ -108,6 +108,31 @@ def _run(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _check(args) -> int:
+    """The class-machine check: the environment (doctor), then every notebook in the quick tier."""
+    from .run import project_root, run_many, toc_notebooks, write_report
+
+    print("== environment ==")
+    doctor()
+    root = project_root()
+    notebooks = toc_notebooks(root)
+    out = root / "_build" / "check"
+    print(f"\n== {len(notebooks)} notebooks in the quick tier ({args.jobs} at a time) ==", flush=True)
+    results = run_many(root, notebooks, out, quick=True, jobs=args.jobs)
+    write_report(results, out / "report.json")
+    width = max(len(str(nb)) for nb in notebooks)
+    print(f"{'notebook':<{width}}  result  {'wall s':>7}  {'CPU s':>6}  budget")
+    for nb, r in zip(notebooks, results):
+        over = r.cpu_seconds > r.budget
+        state = "FAIL" if not r.ok else "SLOW" if over else "pass"
+        print(f"{str(nb):<{width}}  {state:<6}  {r.seconds:7.1f}  {r.cpu_seconds:6.1f}  {r.budget:.0f}")
+        for p in ([r.error.splitlines()[0]] if r.error else []) + r.problems:
+            print(f"    {p}")
+    failed = sum(not r.ok for r in results)
+    print(f"\n{len(results) - failed} of {len(results)} notebooks pass; executed copies in {out}")
+    return 0 if failed == 0 else 1
+
+
 def _student(args) -> int:
     from .run import project_root, toc_notebooks
     from .student import write_student_edition
@@ -153,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
     p_run.add_argument("--threads", type=int, default=None,
                        help="torch threads per notebook (default: 1 when --jobs > 1, else all)")
+    p_check = sub.add_parser("check", help="class-machine check: doctor, then every notebook "
+                                            "in the quick tier, with a pass/fail table")
+    p_check.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p_student = sub.add_parser("student", help="write the student edition: solution cells removed")
     p_student.add_argument("out_dir", help="folder for the student notebooks")
     p_student.add_argument("--from", dest="source", default=None,
@@ -174,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "student":
             return _student(args)
+        if args.command == "check":
+            return _check(args)
         return _site(args)
     except (KeyError, FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"dlbook {args.command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)

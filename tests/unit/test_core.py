@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import matplotlib
 import pytest
@@ -397,3 +398,22 @@ def test_notebook_cpu_time_is_measured_on_the_kernel(tmp_path):
     result = run.execute(path, tmp_path / "out.ipynb", quick=True)
     assert result.error is None, result.error
     assert 1.5 <= result.cpu_seconds <= result.seconds + 1.0
+
+
+def test_class_check_prints_a_pass_fail_table(monkeypatch, capsys, tmp_path):
+    from pathlib import Path
+
+    from dlbook import cli, run
+
+    nbs = [Path("notebooks/a/01_x.ipynb"), Path("notebooks/a/02_y.ipynb")]
+    monkeypatch.setattr(run, "toc_notebooks", lambda root: nbs)
+    monkeypatch.setattr(run, "project_root", lambda: tmp_path)
+    fake = [run.RunResult(str(nbs[0]), tmp_path, 12.0, 10.0),
+            run.RunResult(str(nbs[1]), tmp_path, 30.0, 20.0, problems=["acc = 0.1, expected >= 0.5"])]
+    monkeypatch.setattr(run, "run_many", lambda *a, **k: fake)
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "== environment ==" in out and "device" in out
+    assert re.search(r"01_x.ipynb\s+pass\s+12.0\s+10.0\s+60", out)
+    assert re.search(r"02_y.ipynb\s+FAIL", out) and "expected >= 0.5" in out
+    assert "1 of 2 notebooks pass" in out
