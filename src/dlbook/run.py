@@ -128,6 +128,9 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
                "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         if seed is not None:
             env["DLBOOK_SEED"] = str(seed)
+        # idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads multiply
+        # the CPU time of small-op notebooks (measured 0.8 s -> 13.7 s for 2,000 small steps)
+        env["OMP_WAIT_POLICY"] = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
         if threads:
             env["DLBOOK_THREADS"] = str(threads)
             env["OMP_NUM_THREADS"] = str(threads)
