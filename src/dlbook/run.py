@@ -71,9 +71,60 @@ def check_claims(claims: dict, records: dict) -> list[str]:
         if "max" in rule and not float(value) <= rule["max"]:
             problems.append(f"{name} = {value!r}, expected <= {rule['max']}")
     for name, value in records.items():
-        if name.startswith("check_") and value is not True:
+        if name.startswith(f"check_{WRONG_PREFIX}"):
+            if value is not False:
+                problems.append(f"self-check {name[6 + len(WRONG_PREFIX):]} accepted a wrong answer "
+                                f"({name})")
+        elif name.startswith("check_") and value is not True:
             problems.append(f"self-check {name[6:]} failed on its own solution")
     return problems
+
+
+WRONG_PREFIX = "wrong_"
+WRONG_TAG = "wrong-answer"
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def check_cell(nb: dict, exercise: str) -> dict:
+    """The student's self-check cell of an exercise: the code cell, not a solution, naming it."""
+    quoted = re.compile(rf"[\"']{re.escape(exercise)}[\"']")
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and "solution" not in tags and quoted.search(_source(cell)):
+            return cell
+    raise KeyError(f"no self-check cell names {exercise!r} (outside the solution cells)")
+
+
+def with_wrong_answers(nb: dict) -> dict:
+    """Append, for each wrong answer declared in metadata.dlbook.wrong_answers, a cell that runs it
+    through the exercise's own self-check under the name wrong_<exercise> (which must say no)."""
+    wrong = nb.get("metadata", {}).get("dlbook", {}).get("wrong_answers", {})
+    cells = list(nb["cells"])
+    for exercise, snippets in wrong.items():
+        check = _source(check_cell(nb, exercise))
+        for i, snippet in enumerate(snippets):
+            probe = re.sub(rf"([\"']){re.escape(exercise)}([\"'])",
+                           rf"\g<1>{WRONG_PREFIX}{exercise}_{i}\g<2>", check)
+            cells.append({"cell_type": "code", "execution_count": None, "outputs": [],
+                          "id": f"{WRONG_TAG}-{exercise}-{i}"[:64],
+                          "metadata": {"tags": [WRONG_TAG]}, "source": f"{snippet}\n{probe}"})
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+        for cell in cells[len(nb["cells"]):]:
+            cell.pop("id")  # cell ids exist from nbformat 4.5 on
+    return {**nb, "cells": cells}
+
+
+def _drop_wrong_answers(path: Path) -> None:
+    if not path.is_file():
+        return
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    kept = [c for c in nb["cells"] if WRONG_TAG not in c.get("metadata", {}).get("tags", [])]
+    if len(kept) != len(nb["cells"]):
+        nb["cells"] = kept
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 @dataclass
@@ -110,6 +161,8 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
     The quick tier stops a cell after `timeout` seconds (default 300); the full tier never does.
     `sample=True` runs the full tier's recipe on the shipped real samples (DLBOOK_SAMPLE=1) and checks
     `sample_claims`; `seed` overrides the notebook's seed (DLBOOK_SEED); `parameters` go to papermill.
+    In the quick tier the wrong answers declared in metadata.dlbook.wrong_answers are run through
+    their exercise's self-check at the end (cells removed from the executed copy): each must be refused.
     """
     import papermill as pm
 
@@ -139,13 +192,21 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
         os.environ.update(env)
         start, cpu_start = time.perf_counter(), _children_cpu()
         error = None
+        source = src
+        if quick:  # the exercises' self-checks must also reject the declared wrong answers
+            source = Path(tmp) / src.name  # papermill still runs it in src's folder (cwd)
+            source.write_text(json.dumps(with_wrong_answers(json.loads(src.read_text("utf-8")))),
+                              encoding="utf-8")
         try:
-            pm.execute_notebook(str(src), str(dst), parameters={"QUICK": quick, **(parameters or {})},
+            pm.execute_notebook(str(source), str(dst), parameters={"QUICK": quick, **(parameters or {})},
                                 kernel_name="python3", cwd=str(src.parent), progress_bar=False,
                                 execution_timeout=timeout, report_mode=False)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             error = f"{type(exc).__name__}: {exc}"
         finally:
+            if source != src:
+                source.unlink(missing_ok=True)
+                _drop_wrong_answers(dst)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)

@@ -123,6 +123,21 @@ class TestNotebook:
         found = re.findall(r"test suite|\bCI\b|continuous integration|pytest", md)
         assert not found, f"prose talks about the tests ({found}): that belongs in CONTRIBUTING.md"
 
+    def test_self_checks_have_wrong_answers_to_refuse(self, nb_path):
+        """Each exercise's self-check is run on at least two wrong answers (metadata wrong_answers)
+        in the quick tier, where it must say no; solutions are tagged `solution`, not only hidden."""
+        nb = load(nb_path)
+        student = [c for c in code_cells(nb) if "solution" not in c["metadata"].get("tags", [])]
+        names = {m for c in student
+                 for m in re.findall(r"dlbook\.check(?:_hash)?\(\s*[\"'](\w+)[\"']", text(c))}
+        wrong = nb["metadata"].get("dlbook", {}).get("wrong_answers", {})
+        few = sorted(n for n in names if len(wrong.get(n, [])) < 2)
+        assert not few, f"self-checks without two wrong answers in metadata.dlbook.wrong_answers: {few}"
+        assert set(wrong) <= names, f"wrong answers for unknown checks: {sorted(set(wrong) - names)}"
+        hidden = [text(c)[:40] for c in code_cells(nb) if text(c).lstrip().startswith("# Solution")
+                  and "solution" not in c["metadata"].get("tags", [])]
+        assert not hidden, f"solution cells not tagged `solution`: {hidden}"
+
     def test_no_deprecated_api(self, nb_path):
         source = "\n".join(text(c) for c in code_cells(load(nb_path)))
         found = [name for pat, name in DEPRECATED.items() if re.search(pat, source)]

@@ -417,3 +417,48 @@ def test_class_check_prints_a_pass_fail_table(monkeypatch, capsys, tmp_path):
     assert re.search(r"01_x.ipynb\s+pass\s+12.0\s+10.0\s+60", out)
     assert re.search(r"02_y.ipynb\s+FAIL", out) and "expected >= 0.5" in out
     assert "1 of 2 notebooks pass" in out
+
+
+def _exercise_notebook(check_src: str, wrong: dict) -> dict:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("QUICK = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import dlbook\nanswer_1 = None"),
+        nbformat.v4.new_code_cell(check_src),
+        nbformat.v4.new_code_cell("# Solution\nanswer_1 = 42\n" + check_src,
+                                  metadata={"tags": ["solution"]}),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["dlbook"] = {"claims": {}, "wrong_answers": wrong}
+    return nb
+
+
+def test_wrong_answers_run_through_the_exercise_check(tmp_path):
+    """A self-check must refuse the declared wrong answers; a loose one is caught."""
+    import nbformat
+
+    from dlbook import run
+
+    strict = 'dlbook.check("exercise_1", answer_1 == 42) if answer_1 is not None else None'
+    loose = 'dlbook.check("exercise_1", answer_1 > 40) if answer_1 is not None else None'
+    probe = run.with_wrong_answers(_exercise_notebook(strict, {"exercise_1": ["answer_1 = 41"]}))
+    assert probe["cells"][-1]["source"].startswith("answer_1 = 41\n")
+    assert '"wrong_exercise_1_0"' in probe["cells"][-1]["source"]
+    for src, ok in ((strict, True), (loose, False)):
+        path = tmp_path / "ex.ipynb"
+        nbformat.write(_exercise_notebook(src, {"exercise_1": ["answer_1 = 41", "answer_1 = 0"]}),
+                       path)
+        result = run.execute(path, tmp_path / "out" / "ex.ipynb", quick=True)
+        assert result.error is None, result.error
+        assert result.records["check_exercise_1"] is True
+        assert result.records["check_wrong_exercise_1_1"] is False
+        assert (not result.problems) is ok, result.problems
+        executed = json.loads((tmp_path / "out" / "ex.ipynb").read_text())
+        tags = [c["metadata"].get("tags", []) for c in executed["cells"]]
+        assert len(tags) == 5 and ["injected-parameters"] in tags  # papermill adds one cell
+        assert not any("wrong-answer" in t for t in tags), "probe cells left in the executed copy"
+    assert "accepted a wrong answer" in result.problems[0]
+    with pytest.raises(KeyError, match="exercise_9"):
+        run.with_wrong_answers(_exercise_notebook(strict, {"exercise_9": ["x = 1"]}))
