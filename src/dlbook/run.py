@@ -217,6 +217,12 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
         records = read_records(record_file)
     key = "claims" if quick else "sample_claims" if sample else "full_claims"
     problems = [] if error else check_claims(spec.get(key, {}), records)
+    if quick and not error:  # a probe whose check never ran proves nothing
+        problems += [f"wrong answer {i} of {ex} never reached its self-check (was the answer "
+                     "reset to None in the check cell?)"
+                     for ex, snippets in spec.get("wrong_answers", {}).items()
+                     for i in range(len(snippets))
+                     if f"check_{WRONG_PREFIX}{ex}_{i}" not in records]
     return RunResult(str(src), dst, seconds, cpu_seconds, records, problems, error,
                      float(spec.get("budget_seconds", DEFAULT_BUDGET)))
 

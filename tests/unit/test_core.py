@@ -460,5 +460,10 @@ def test_wrong_answers_run_through_the_exercise_check(tmp_path):
         assert len(tags) == 5 and ["injected-parameters"] in tags  # papermill adds one cell
         assert not any("wrong-answer" in t for t in tags), "probe cells left in the executed copy"
     assert "accepted a wrong answer" in result.problems[0]
+    # a check cell that resets the answer would silently skip the probe: that is an error too
+    resetting = 'answer_1 = None\n' + strict
+    nbformat.write(_exercise_notebook(resetting, {"exercise_1": ["answer_1 = 41"]}), path)
+    result = run.execute(path, tmp_path / "out" / "ex.ipynb", quick=True)
+    assert any("never reached its self-check" in p for p in result.problems), result.problems
     with pytest.raises(KeyError, match="exercise_9"):
         run.with_wrong_answers(_exercise_notebook(strict, {"exercise_9": ["x = 1"]}))
