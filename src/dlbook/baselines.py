@@ -14,13 +14,19 @@ def majority_class(y_train: torch.Tensor, y_test: torch.Tensor) -> float:
     return (y_test.reshape(-1) == majority).float().mean().item()
 
 
-def colour_histogram(X: torch.Tensor, bins: int = 8) -> torch.Tensor:
-    """Per image (N, C, H, W) in [0, 1]: a normalised histogram of each channel, (N, C * bins)."""
+def colour_histogram(X: torch.Tensor, bins: int = 8, chunk: int = 4096) -> torch.Tensor:
+    """Per image (N, C, H, W) in [0, 1]: a normalised histogram of each channel, (N, C * bins).
+
+    Works through the images `chunk` at a time, so 50,000 CIFAR images need little memory."""
     if X.ndim != 4:
         raise ValueError(f"colour_histogram takes images (N, C, H, W), got shape {tuple(X.shape)}.")
-    idx = (X.clamp(0, 1) * bins).long().clamp_(max=bins - 1).flatten(2)      # (N, C, H*W)
-    counts = torch.zeros(*idx.shape[:2], bins).scatter_add_(2, idx, torch.ones(idx.shape))
-    return (counts / idx.shape[-1]).flatten(1)
+    out = []
+    for part in X.split(chunk):
+        idx = (part.clamp(0, 1) * bins).long().clamp_(max=bins - 1).flatten(2)  # (n, C, H*W)
+        counts = torch.zeros(*idx.shape[:2], bins, device=X.device)
+        counts.scatter_add_(2, idx, torch.ones(idx.shape, device=X.device))
+        out.append((counts / idx.shape[-1]).flatten(1))
+    return torch.cat(out)
 
 
 def nearest_neighbour(F_train: torch.Tensor, y_train: torch.Tensor, F_test: torch.Tensor,
