@@ -122,6 +122,10 @@ class TestNotebook:
         md = "\n".join(text(c) for c in load(nb_path)["cells"] if c["cell_type"] == "markdown")
         found = re.findall(r"test suite|\bCI\b|continuous integration|pytest", md)
         assert not found, f"prose talks about the tests ({found}): that belongs in CONTRIBUTING.md"
+        everything = "\n".join(text(c) for c in load(nb_path)["cells"])
+        numbered = re.findall(r"\b[Nn]otebooks? \d[\d.]*", everything)
+        assert not numbered, (f"{numbered}: name notebooks by folder and file (`ch03/08_optimizers`); "
+                              "a number reads as a section of the printed book")
 
     def test_self_checks_have_wrong_answers_to_refuse(self, nb_path):
         """Each exercise's self-check is run on at least two wrong answers (metadata wrong_answers)
