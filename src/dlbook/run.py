@@ -111,7 +111,7 @@ def with_wrong_answers(nb: dict) -> dict:
             cells.append({"cell_type": "code", "execution_count": None, "outputs": [],
                           "id": f"{WRONG_TAG}-{exercise}-{i}"[:64],
                           "metadata": {"tags": [WRONG_TAG]}, "source": f"{snippet}\n{probe}"})
-    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+    if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) < (4, 5):
         for cell in cells[len(nb["cells"]):]:
             cell.pop("id")  # cell ids exist from nbformat 4.5 on
     return {**nb, "cells": cells}
