@@ -46,7 +46,7 @@ def toc_notebooks(root: Path) -> list[Path]:
 
 
 def notebook_spec(path: Path) -> dict:
-    """A notebook's `dlbook` metadata: claims, full_claims, sample_claims, sample_run, budget."""
+    """A notebook's `dlbook` metadata: claims, full_claims, sample_claims, sample_test, wrong_answers, budget."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     return nb.get("metadata", {}).get("dlbook", {})
 
@@ -204,8 +204,7 @@ def execute(src: Path, dst: Path, *, quick: bool = True, threads: int | None = 1
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             error = f"{type(exc).__name__}: {exc}"
         finally:
-            if source != src:
-                source.unlink(missing_ok=True)
+            if source != src:  # the probe copy goes with the temporary folder
                 _drop_wrong_answers(dst)
             for k, v in saved.items():
                 if v is None:
@@ -256,7 +255,8 @@ def seed_table(results: list[RunResult], seeds: list[int], claims: dict) -> str:
     lines = [f"{'claim':<34}" + "".join(f"{'seed ' + str(s):>11}" for s in seeds) + "  rule / passed"]
     for name, rule in claims.items():
         values = [r.records.get(name) for r in results]
-        passed = sum(not check_claims({name: rule}, r.records) for r in results)
+        passed = sum(not check_claims({name: rule}, {k: v for k, v in r.records.items() if k == name})
+                     for r in results)
         cells = "".join(f"{v:>11.4g}" if isinstance(v, float) else f"{str(v):>11}" for v in values)
         lines.append(f"{name:<34}{cells}  {json.dumps(rule)} {passed}/{len(results)}")
     return "\n".join(lines)

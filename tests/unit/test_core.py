@@ -467,3 +467,14 @@ def test_wrong_answers_run_through_the_exercise_check(tmp_path):
     assert any("never reached its self-check" in p for p in result.problems), result.problems
     with pytest.raises(KeyError, match="exercise_9"):
         run.with_wrong_answers(_exercise_notebook(strict, {"exercise_9": ["x = 1"]}))
+
+
+def test_seed_table_counts_each_claim_on_its_own():
+    from pathlib import Path
+
+    from dlbook.run import RunResult, seed_table
+
+    runs = [RunResult("nb", Path("."), 1.0, records={"gain": g, "check_exercise_1": ok})
+            for g, ok in ((0.05, True), (0.01, False))]
+    table = seed_table(runs, [0, 1], {"gain": {"min": 0.02}})
+    assert "0.05" in table and "0.01" in table and '{"min": 0.02} 1/2' in table
