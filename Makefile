@@ -37,7 +37,8 @@ browser:
 test: install browser
 	$(PY) -m pytest tests/unit tests/notebooks -n $(JOBS) --dist load
 	$(PY) -m dlbook student _build/student-executed --from _build/executed --keep-outputs >/dev/null
-	DLBOOK_THREADS=1 DLBOOK_PROGRESS=0 DLBOOK_HEADLESS=1 $(PY) -m pytest --nbval-lax _build/student-executed \
+	@mkdir -p _build/tmp  # nbval stops kernels without their exit handlers: their temporary folders land here
+	TMPDIR=$(CURDIR)/_build/tmp DLBOOK_THREADS=1 DLBOOK_PROGRESS=0 DLBOOK_HEADLESS=1 $(PY) -m pytest --nbval-lax _build/student-executed \
 	  tests/site -n $(JOBS) --dist loadfile -p no:cacheprovider
 
 book: install

@@ -171,7 +171,7 @@ def stdlib_corpus(kind: str = "docstrings", modules: Sequence[str] = STDLIB_MODU
     """A real English (or Python) corpus from the standard library of the running Python.
 
     kind="docstrings": the docstrings of the modules, classes and functions, one paragraph each,
-    in a fixed order (about 1.5 MB of English technical prose); kind="source": the source files
+    in a fixed order (about 660 KB of English technical prose); kind="source": the source files
     themselves. The text varies a little between Python versions, never between runs."""
     if kind not in ("docstrings", "source"):
         raise ValueError(f"kind must be 'docstrings' or 'source', not {kind!r}.")

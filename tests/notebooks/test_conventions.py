@@ -167,7 +167,7 @@ def test_conda_environment_matches_pyproject():
     wanted = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         wanted += [r for r in extra if not r.startswith("dlbook")]
-    conda_names = {"torch": "pytorch"}
+    conda_names = {"torch": "pytorch", "arch": "arch-py"}
 
     def split(req: str) -> tuple[str, str]:
         m = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", req)
