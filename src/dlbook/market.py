@@ -487,7 +487,7 @@ def download_prices(source: str, symbol: str, *, start: str = "2000-01-01",
             return read_price_csv(newest, max_gap_days=max_gap_days)
     if importlib.util.find_spec(source) is None:
         raise MarketDownloadError(f"the optional package {source!r} is not installed: "
-                                  f"pip install {source}")
+                                  f"pip install {source} (or pip install 'dlbook[market]')")
     try:
         raw = _FETCHERS[source](symbol, start, end)
     except MarketDownloadError:

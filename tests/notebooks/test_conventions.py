@@ -157,6 +157,10 @@ class TestNotebook:
         assert not long, f"{len(long)} code lines over 88 characters, e.g. {long[0]!r}"
 
 
+# extras that only download data a reader may want; the course environment runs without them
+DOWNLOAD_ONLY_EXTRAS = {"market"}
+
+
 def test_conda_environment_matches_pyproject():
     """environment.yml lists what pyproject.toml lists (dependencies and every extra), same bounds."""
     import tomllib
@@ -165,7 +169,9 @@ def test_conda_environment_matches_pyproject():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
+    for name, extra in project["optional-dependencies"].items():
+        if name in DOWNLOAD_ONLY_EXTRAS:
+            continue
         wanted += [r for r in extra if not r.startswith("dlbook")]
     conda_names = {"torch": "pytorch", "arch": "arch-py"}
 
