@@ -142,6 +142,14 @@ class TestNotebook:
                   and "solution" not in c["metadata"].get("tags", [])]
         assert not hidden, f"solution cells not tagged `solution`: {hidden}"
 
+    def test_every_cell_has_an_id(self, nb_path):
+        nb = load(nb_path)
+        missing = [i for i, c in enumerate(nb["cells"]) if "id" not in c]
+        assert not missing, (f"cells {missing[:5]} have no id (nbformat 4.5 requires one); "
+                             "run nbformat.validator.normalize or give each a short unique id")
+        ids = [c["id"] for c in nb["cells"]]
+        assert len(ids) == len(set(ids)), "two cells share an id"
+
     def test_no_deprecated_api(self, nb_path):
         source = "\n".join(text(c) for c in code_cells(load(nb_path)))
         found = [name for pat, name in DEPRECATED.items() if re.search(pat, source)]
