@@ -165,6 +165,23 @@ def gaussian_frechet(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.mean(0) - b.mean(0)).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * cross)
 
 
+def real_digits(n: int = 1000, quick: bool | None = None):
+    """Real digits (X in [0, 1], (n, 1, 28, 28); y) that the classifier never saw: the reference
+    that generated digits are scored against. Quick tier (or DLBOOK_SAMPLE=1): the sample's 1,000
+    held-out digits; full tier: official test digits 5,000 onwards (the sample is the first 5,000)."""
+    from .data import fetch, load_mnist_sample, read_idx, use_sample, _to_tensors
+
+    if use_sample(quick):
+        X, y = load_mnist_sample(train=False)
+    else:
+        paths = fetch("mnist")
+        X, y = _to_tensors(read_idx(paths["t10k-images-idx3-ubyte.gz"])[5000:, None],
+                           read_idx(paths["t10k-labels-idx1-ubyte.gz"])[5000:])
+    if not 1 <= n <= len(y):
+        raise ValueError(f"n must be between 1 and {len(y)} here, got {n}.")
+    return X[:n], y[:n]
+
+
 def train_digit_classifier(X: torch.Tensor, y: torch.Tensor, *, epochs: int = 20, seed: int = 0,
                            batch_size: int = 64, lr: float = 2e-3,
                            outliers: int = 16) -> DigitClassifier:

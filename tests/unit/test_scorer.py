@@ -6,7 +6,7 @@ import torch
 
 from dlbook.data import load_mnist_sample
 from dlbook.scorer import (classify_digits, digit_classifier, frechet_distance, gaussian_frechet,
-                           inception_score, score_digits, to_classifier_input,
+                           inception_score, real_digits, score_digits, to_classifier_input,
                            train_digit_classifier)
 
 
@@ -100,3 +100,10 @@ def test_training_learns_digits_from_a_thousand(held_out):
     assert acc > 0.7
     with pytest.raises(ValueError, match="one label"):
         train_digit_classifier(X[:10], y[:9])
+
+
+def test_real_digits_are_the_held_out_sample_in_the_quick_tier(held_out):
+    X, y = real_digits(500, quick=True)
+    assert torch.equal(X, held_out[0][:500]) and torch.equal(y, held_out[1][:500])
+    with pytest.raises(ValueError, match="between 1 and 1000"):
+        real_digits(5000, quick=True)
