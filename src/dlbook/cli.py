@@ -60,9 +60,10 @@ def _list() -> int:
     from . import data
 
     for info in data.REGISTRY.values():
-        size = sum(r.size or 0 for r in info.files) / 1e6
-        print(f"{info.name:<10} {size:8.1f} MB  {info.description}\n"
-              f"{'':10} licence: {info.licence}\n{'':10} quick tier: {info.stand_in}")
+        sizes = [r.size for r in info.files]
+        size = f"{sum(sizes) / 1e6:8.1f} MB" if None not in sizes else "size n/a"
+        print(f"{info.name:<16} {size:>11}  {info.description}\n"
+              f"{'':16} licence: {info.licence}\n{'':16} quick tier: {info.stand_in}")
     return 0
 
 

@@ -5,6 +5,7 @@ import gzip
 import os
 import pickle
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +74,24 @@ REGISTRY: dict[str, DatasetInfo] = {
         stand_in="10 classes of 32x32 crops of 10 photographs that scikit-image and matplotlib "
                  "ship: disjoint regions per split, random hue, brightness and grey, so that "
                  "colour alone cannot name the class",
+    ),
+    "tatoeba-eng-fra": DatasetInfo(
+        name="tatoeba-eng-fra",
+        description="English-French sentence pairs from the Tatoeba project, as "
+                    "packaged by manythings.org/anki and mirrored by d2l.ai: fra-eng/fra.txt, one "
+                    "tab-separated pair a line.",
+        files=(Resource(
+            "fra-eng.zip",
+            ("http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip",),
+            "", sha1="94646ad1522d915e7b0f9296181140edcf86a4f5",
+            mirrors_note="d2l.ai's mirror, with the sha1 that d2l publishes; manythings.org's own "
+                         "fra-eng.zip changes with every Tatoeba export, so it has no fixed hash"),),
+        licence="CC BY 2.0 FR (the Tatoeba project, tatoeba.org); packaging by manythings.org",
+        citation="Tatoeba: a collection of sentences and translations, https://tatoeba.org; "
+                 "pairs by manythings.org/anki.",
+        homepage="https://www.manythings.org/anki/",
+        stand_in="English numbers and dates with their French forms, generated offline with "
+                 "num2words and babel (ch07/04_seq2seq_translation)",
     ),
 }
 
@@ -240,6 +259,28 @@ def load_mnist(train: bool = True, quick: bool | None = None):
     images = read_idx(paths[f"{prefix}-images-idx3-ubyte.gz"])[:, None]
     labels = read_idx(paths[f"{prefix}-labels-idx1-ubyte.gz"])
     return _to_tensors(images, labels)
+
+
+def read_sentence_pairs(archive: Path) -> list[tuple[str, str]]:
+    """The (first, second) columns of the tab-separated pairs file inside a manythings-style zip."""
+    with zipfile.ZipFile(archive) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".txt") and "_about" not in n]
+        if not names:
+            raise DataError(f"{archive} holds no pairs file (.txt); delete it and fetch it again.")
+        text = zf.read(names[0]).decode("utf-8")
+    pairs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        cols = line.replace("\u202f", " ").replace("\xa0", " ").split("\t")
+        if len(cols) < 2:
+            raise DataError(f"{archive}:{names[0]} line {number} is not tab-separated: {line[:60]!r}")
+        pairs.append((cols[0].strip(), cols[1].strip()))
+    return pairs
+
+
+def load_tatoeba() -> list[tuple[str, str]]:
+    """The Tatoeba English-French pairs as (english, french) strings, in the file's order (by
+    length). Full tier only: the quick tier generates its pairs (see the registry's stand_in)."""
+    return read_sentence_pairs(fetch("tatoeba-eng-fra")["fra-eng.zip"])
 
 
 def load_cifar10(train: bool = True, quick: bool | None = None):

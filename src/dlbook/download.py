@@ -1,4 +1,4 @@
-"""Safe downloads into the data cache: stream to a temporary file, verify sha256, rename atomically."""
+"""Safe downloads into the data cache: stream to a temporary file, verify its hash, rename atomically."""
 from __future__ import annotations
 
 import hashlib
@@ -24,46 +24,68 @@ class DataError(RuntimeError):
 
 
 class ChecksumError(DataError):
-    """A downloaded or cached file does not have the sha256 the registry expects."""
+    """A downloaded or cached file does not have the hash the registry expects."""
 
 
 class DownloadError(DataError):
     """A file could not be downloaded from any of its URLs."""
 
 
+HASH_LENGTHS = {"sha256": 64, "sha1": 40}
+
+
 @dataclass(frozen=True)
 class Resource:
-    """One file of a data set: its name in the cache, where to get it, and its sha256 and size."""
+    """One file of a data set: its name in the cache, where to get it, its hash and its size.
+
+    The hash is a sha256; `sha1` replaces it only where the file's publisher gives nothing
+    stronger (e.g. the d2l mirror of the Tatoeba pairs): pass sha256="" and sha1=..."""
 
     filename: str
     urls: tuple[str, ...]
     sha256: str
     size: int | None = None
     mirrors_note: str = field(default="", compare=False)
+    sha1: str = ""
 
     def __post_init__(self):
         if not self.urls:
             raise ValueError(f"{self.filename}: a resource needs at least one URL.")
-        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
-            raise ValueError(f"{self.filename}: sha256 must be 64 lowercase hex digits.")
+        if bool(self.sha256) == bool(self.sha1):
+            raise ValueError(f"{self.filename}: give exactly one hash, sha256 (preferred) or sha1.")
+        algorithm, value = self.digest
+        if len(value) != HASH_LENGTHS[algorithm] or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError(f"{self.filename}: {algorithm} must be {HASH_LENGTHS[algorithm]} "
+                             "lowercase hex digits.")
+
+    @property
+    def digest(self) -> tuple[str, str]:
+        """(algorithm, expected hex digest)."""
+        return ("sha256", self.sha256) if self.sha256 else ("sha1", self.sha1)
 
 
-def sha256_of(path: Path) -> str:
-    """Return the sha256 hex digest of a file."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Return the hex digest of a file ('sha256' or 'sha1')."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def sha256_of(path: Path) -> str:
+    """Return the sha256 hex digest of a file."""
+    return file_digest(path, "sha256")
+
+
 def is_valid(path: Path, res: Resource) -> bool:
-    """True when `path` exists with the resource's size and sha256."""
+    """True when `path` exists with the resource's size and hash."""
     if not path.is_file():
         return False
     if res.size is not None and path.stat().st_size != res.size:
         return False
-    return sha256_of(path) == res.sha256
+    algorithm, expected = res.digest
+    return file_digest(path, algorithm) == expected
 
 
 @contextmanager
@@ -92,7 +114,8 @@ def _stream(url: str, res: Resource, dest_dir: Path, timeout: float, progress: b
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(req, timeout=timeout) as resp:
             total = resp.headers.get("Content-Length")
             total = int(total) if total else res.size
-            digest = hashlib.sha256()
+            algorithm, expected = res.digest
+            digest = hashlib.new(algorithm)
             got = 0
             with tqdm(total=total, unit="B", unit_scale=True, desc=res.filename,
                       disable=not progress, leave=False) as bar:
@@ -105,8 +128,8 @@ def _stream(url: str, res: Resource, dest_dir: Path, timeout: float, progress: b
             os.fsync(out.fileno())
         if total is not None and got != total:
             raise DownloadError(f"connection closed after {got} of {total} bytes")
-        if digest.hexdigest() != res.sha256:
-            raise ChecksumError(f"sha256 {digest.hexdigest()} != expected {res.sha256}")
+        if digest.hexdigest() != expected:
+            raise ChecksumError(f"{algorithm} {digest.hexdigest()} != expected {expected}")
         return tmp
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -150,7 +173,7 @@ def _offline_message(res: Resource, final: Path, dataset: str, errors: list[str]
         f"  Tried:\n{tried}\n"
         f"  To work offline, download the file on another machine and put it here:\n"
         f"    {final}\n"
-        f"  It must have sha256 {res.sha256}"
+        f"  It must have {res.digest[0]} {res.digest[1]}"
         + (f" and {res.size} bytes" if res.size else "") + ".\n"
         "  Or point DLBOOK_DATA (or DLBOOK_SHARED_DATA) at a folder that already has it,\n"
         "  or run the notebook in the quick tier (DLBOOK_QUICK=1), which uses a built-in stand-in."

@@ -8,6 +8,7 @@ import hashlib
 import io
 import pickle
 import tarfile
+import zipfile
 
 import numpy as np
 import pytest
@@ -259,3 +260,39 @@ def test_baselines():
         baselines.nearest_neighbour(F_tr, y_tr[:3], F_tr, y_tr)
     with pytest.raises(ValueError, match="N, C, H, W"):
         baselines.colour_histogram(red[0])
+
+
+def test_tatoeba_pairs_download_with_their_sha1_and_read(cache, monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("fra-eng/_about.txt", "attribution")
+        zf.writestr("fra-eng/fra.txt", "Go.\tVa !\nI am cold.\tJ'ai froid.\tCC-BY 2.0 (France)\n")
+    blob = buf.getvalue()
+    with FileServer({"fra-eng.zip": blob}) as srv:
+        res = Resource("fra-eng.zip", (srv.url + "fra-eng.zip",), "",
+                       sha1=hashlib.sha1(blob).hexdigest())
+        monkeypatch.setitem(data.REGISTRY, "tatoeba-eng-fra",
+                            dataclasses.replace(data.REGISTRY["tatoeba-eng-fra"], files=(res,)))
+        assert data.load_tatoeba() == [("Go.", "Va !"), ("I am cold.", "J'ai froid.")]
+    assert data.status("tatoeba-eng-fra") == {"fra-eng.zip": "cached"}
+    (cache / "tatoeba-eng-fra" / "fra-eng.zip").write_bytes(blob[:-1])  # damaged in the cache
+    assert data.status("tatoeba-eng-fra") == {"fra-eng.zip": "corrupt"}
+
+
+def test_tatoeba_offline_error_names_the_file_and_its_sha1(cache, monkeypatch):
+    entry = data.REGISTRY["tatoeba-eng-fra"]
+    dead = dataclasses.replace(entry.files[0], urls=("http://127.0.0.1:9/fra-eng.zip",))
+    monkeypatch.setitem(data.REGISTRY, "tatoeba-eng-fra", dataclasses.replace(entry, files=(dead,)))
+    with pytest.raises(DataError) as err:
+        data.fetch("tatoeba-eng-fra", retries=1, backoff=0)
+    msg = str(err.value)
+    assert "sha1 94646ad1522d915e7b0f9296181140edcf86a4f5" in msg
+    assert str(cache / "tatoeba-eng-fra" / "fra-eng.zip") in msg
+
+
+def test_a_pairs_file_without_tabs_gets_a_clear_error(tmp_path):
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("fra.txt", "Go. Va !\n")
+    with pytest.raises(DataError, match="line 1 is not tab-separated"):
+        data.read_sentence_pairs(path)

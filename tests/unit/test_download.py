@@ -129,3 +129,20 @@ def test_bad_registry_entries_are_refused():
         Resource("x", ("http://127.0.0.1/x",), "not-a-hash")
     with pytest.raises(ValueError, match="URL"):
         Resource("x", (), DIGEST)
+
+
+def test_sha1_resources_verify_and_a_resource_needs_exactly_one_hash(tmp_path):
+    sha1 = hashlib.sha1(PAYLOAD).hexdigest()
+    with FileServer({"blob.bin": PAYLOAD}) as srv:
+        good = Resource("blob.bin", (srv.url + "blob.bin",), "", sha1=sha1)
+        assert fetch_file(good, tmp_path).read_bytes() == PAYLOAD
+        bad = Resource("other.bin", (srv.url + "blob.bin",), "", sha1="0" * 40)
+        with pytest.raises(DownloadError, match="sha1"):
+            fetch_file(bad, tmp_path, retries=1, backoff=0)
+    assert not (tmp_path / "other.bin").exists() and not list(tmp_path.glob("*.part"))
+    with pytest.raises(ValueError, match="exactly one hash"):
+        Resource("x", ("http://127.0.0.1/x",), DIGEST, sha1=sha1)
+    with pytest.raises(ValueError, match="exactly one hash"):
+        Resource("x", ("http://127.0.0.1/x",), "")
+    with pytest.raises(ValueError, match="sha1 must be 40"):
+        Resource("x", ("http://127.0.0.1/x",), "", sha1="abc")
