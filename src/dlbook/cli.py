@@ -87,7 +87,9 @@ def _run(args) -> int:
     out = (root / args.out) if not Path(args.out).is_absolute() else Path(args.out)
     quick = not (args.full or args.sample)
     seeds = _seeds(args.seeds)
-    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs, threads=args.threads,
+    # the quick tier's budgets are CPU seconds on one thread: measure it that way unless told
+    threads = args.threads if args.threads is not None else (1 if quick else None)
+    results = run_many(root, notebooks, out, quick=quick, jobs=args.jobs, threads=threads,
                        sample=args.sample, seeds=seeds)
     write_report(results, out / "report.json")
     width = max(len(str(nb)) for nb in notebooks)
@@ -178,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p_run.add_argument("--out", default="_build/executed", help="where executed copies go")
     p_run.add_argument("--threads", type=int, default=None,
-                       help="torch threads per notebook (default: 1 when --jobs > 1, else all)")
+                       help="torch threads per notebook (default: 1 in the quick tier, whose budgets "
+                            "are measured on one thread, and when --jobs > 1; else all)")
     p_check = sub.add_parser("check", help="class-machine check: doctor, then every notebook "
                                             "in the quick tier, with a pass/fail table")
     p_check.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
@@ -207,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         return _site(args)
     except (KeyError, FileNotFoundError, RuntimeError, ValueError) as exc:
-        print(f"dlbook {args.command}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        # an OSError's args[0] is its errno: print the whole message (it names the file)
+        message = exc if isinstance(exc, OSError) or not exc.args else exc.args[0]
+        print(f"dlbook {args.command}: {message}", file=sys.stderr)
         return 2
 
 
