@@ -196,8 +196,9 @@ def train_digit_classifier(X: torch.Tensor, y: torch.Tensor, *, epochs: int = 20
     if len(y) != len(x) or y.min() < 0 or y.max() > 9:
         raise ValueError("y must hold one label 0..9 per image.")
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    net = DigitClassifier()
+    with torch.random.fork_rng(devices=[]):  # seed the initialisation, leave the caller's RNG alone
+        torch.manual_seed(seed)
+        net = DigitClassifier()
     steps = epochs * -(-len(x) // batch_size)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
